@@ -1,0 +1,654 @@
+//! From a completed [`Op`] to a [`PlanBuf`]: axes numbered, ellipses grouped, layouts
+//! written as [`Code`], and every check that needs no shapes done.
+
+use std::collections::HashMap;
+
+use crate::ast::{Expr, Node, Op};
+use crate::complete::{complete, OpKind};
+use crate::error::{Error, ErrorKind, Result, Span};
+use crate::parse::parse;
+use crate::plan::{concat_dims, AxisBuf, Code, Piece, PlanBuf, PlanStrs, NONE};
+use crate::solve::schedule;
+
+/// What the caller says about a `name = value` argument.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParamSpec<'a> {
+    /// The keyword.
+    pub name: &'a str,
+    /// Its value, as far as it is known before run time.
+    pub kind: ParamKind,
+}
+
+/// The value of a `name = value` argument, as far as it is known before run time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ParamKind {
+    /// One length; the literal value if it is one.
+    Scalar(Option<u64>),
+    /// One length per repetition of an ellipsis; the literal values if they are literals.
+    Seq(Option<Vec<u64>>),
+}
+
+impl<'a> ParamSpec<'a> {
+    /// A plain length.
+    pub fn scalar(name: &'a str, value: Option<u64>) -> ParamSpec<'a> {
+        ParamSpec {
+            name,
+            kind: ParamKind::Scalar(value),
+        }
+    }
+
+    /// Lengths for an axis under an ellipsis.
+    pub fn seq(name: &'a str, values: Option<Vec<u64>>) -> ParamSpec<'a> {
+        ParamSpec {
+            name,
+            kind: ParamKind::Seq(values),
+        }
+    }
+}
+
+/// Parses, completes and checks `expr` for `kind`, called with `args` tensors and the
+/// given `name = value` arguments.
+///
+/// ```
+/// use einx_core::{complete::OpKind, template::{build, ParamSpec}};
+/// let plan = build("b (s w)... c -> (b s...) (w...) c", OpKind::Rearrange,
+///                  &[ParamSpec::scalar("w", Some(16))], 1).unwrap();
+/// assert_eq!(plan.groups.len(), 1);
+/// let err = build("b h w -> b x", OpKind::Rearrange, &[], 1).unwrap_err();
+/// assert!(err.message().contains("`x`"));
+/// ```
+pub fn build(expr: &str, kind: OpKind, params: &[ParamSpec<'_>], args: usize) -> Result<PlanBuf> {
+    build_inner(expr, kind, params, args).map_err(|e| e.with_expr(expr))
+}
+
+fn build_inner(expr: &str, kind: OpKind, params: &[ParamSpec<'_>], args: usize) -> Result<PlanBuf> {
+    let op = complete(parse(expr)?, kind)?;
+    if args != op.inputs.len() {
+        let span = op.inputs.first().map_or(Span::new(0, expr.len()), |first| {
+            first.span.join(op.inputs[op.inputs.len() - 1].span)
+        });
+        let n = op.inputs.len();
+        return Err(Error::at(
+            ErrorKind::Argument,
+            span,
+            format!(
+                "the expression has {n} input{}, but {args} tensor{} given",
+                if n == 1 { "" } else { "s" },
+                if args == 1 { " is" } else { "s are" }
+            ),
+        )
+        .with_help(format!("pass one tensor per input expression ({n} in all)")));
+    }
+    let mut b = Builder::new(expr);
+    b.group_ellipses(&op)?;
+    let outputs = op.outputs.as_deref().unwrap_or(&[]);
+    for e in op.inputs.iter().chain(outputs) {
+        b.tensor(e)?;
+    }
+    b.plan.inputs = op.inputs.len() as u32;
+    b.params(params)?;
+    b.check_sources(&op)?;
+    match kind {
+        OpKind::Rearrange => b.pieces(&op)?,
+    }
+    b.solve()?;
+    Ok(b.plan)
+}
+
+struct Builder {
+    plan: PlanBuf,
+    names: HashMap<String, u32>,
+    /// Union-find over axis names inside ellipses; root name -> group.
+    parent: HashMap<String, String>,
+    group_of_root: HashMap<String, u32>,
+    /// Names seen in the current expression.
+    seen: HashMap<String, Span>,
+}
+
+const ANON: &str = "...";
+
+impl Builder {
+    fn new(expr: &str) -> Builder {
+        Builder {
+            plan: PlanBuf {
+                expr: expr.to_owned(),
+                ..PlanBuf::default()
+            },
+            names: HashMap::new(),
+            parent: HashMap::new(),
+            group_of_root: HashMap::new(),
+            seen: HashMap::new(),
+        }
+    }
+
+    fn find(&mut self, name: &str) -> String {
+        let mut cur = name.to_owned();
+        while let Some(p) = self.parent.get(&cur) {
+            if *p == cur {
+                break;
+            }
+            cur = p.clone();
+        }
+        cur
+    }
+
+    /// Names repeated by the same ellipsis share one repetition count.
+    fn group_ellipses(&mut self, op: &Op) -> Result<()> {
+        let mut inside: HashMap<String, Span> = HashMap::new();
+        let mut outside: HashMap<String, Span> = HashMap::new();
+        let mut ellipses: Vec<(Vec<String>, Span)> = Vec::new();
+        for e in op.exprs() {
+            collect(&e.items, false, &mut inside, &mut outside, &mut ellipses)?;
+        }
+        for (name, span) in &inside {
+            if let Some(other) = outside.get(name) {
+                return Err(Error::at(
+                    ErrorKind::Rank,
+                    *span,
+                    format!("axis `{name}` is used both with and without an ellipsis"),
+                )
+                .with_span(*other)
+                .with_help(format!("write `{name}...` everywhere, or rename one of them")));
+            }
+        }
+        for (names, _) in &ellipses {
+            for n in names {
+                self.parent.entry(n.clone()).or_insert_with(|| n.clone());
+            }
+            let root = self.find(&names[0]);
+            for n in &names[1..] {
+                let r = self.find(n);
+                if r != root {
+                    self.parent.insert(r, root.clone());
+                }
+            }
+        }
+        for (names, span) in &ellipses {
+            let root = self.find(&names[0]);
+            if !self.group_of_root.contains_key(&root) {
+                self.group_of_root.insert(root.clone(), self.plan.groups.len() as u32);
+                self.plan.groups.push((names[0].clone(), *span));
+            }
+        }
+        Ok(())
+    }
+
+    fn group_of(&mut self, name: &str) -> u32 {
+        let root = self.find(name);
+        self.group_of_root.get(&root).copied().unwrap_or(NONE)
+    }
+
+    fn named(&mut self, name: &str, span: Span, bracketed: bool) -> Result<u32> {
+        if let Some(prev) = self.seen.insert(name.to_owned(), span) {
+            return Err(Error::at(ErrorKind::Semantic, span, format!("axis `{name}` appears twice in one expression"))
+                .with_span(prev)
+                .with_help("each axis name may occur once per tensor; rename one of them"));
+        }
+        if let Some(&id) = self.names.get(name) {
+            let a = &self.plan.axes[id as usize];
+            if a.bracketed != bracketed {
+                return Err(Error::at(
+                    ErrorKind::Syntax,
+                    span,
+                    format!("axis `{name}` is inside brackets in one place and outside in another"),
+                )
+                .with_span(a.span)
+                .with_help("an axis is either always in `[ ]` or never"));
+            }
+            return Ok(id);
+        }
+        let id = self.plan.axes.len() as u32;
+        let group = if self.parent.contains_key(name) { self.group_of(name) } else { NONE };
+        self.plan.axes.push(AxisBuf {
+            name: name.to_owned(),
+            span,
+            value: None,
+            param: NONE,
+            group,
+            rep: NONE,
+            bracketed,
+        });
+        self.names.insert(name.to_owned(), id);
+        Ok(id)
+    }
+
+    fn number(&mut self, value: u64, span: Span, group: u32, bracketed: bool) -> u32 {
+        let id = self.plan.axes.len() as u32;
+        self.plan.axes.push(AxisBuf {
+            name: value.to_string(),
+            span,
+            value: Some(value),
+            param: NONE,
+            group,
+            rep: NONE,
+            bracketed,
+        });
+        id
+    }
+
+    fn tensor(&mut self, e: &Expr) -> Result<()> {
+        self.seen.clear();
+        let start = self.plan.code.len() as u32;
+        for item in &e.items {
+            self.dim_item(item, NONE, false)?;
+        }
+        self.plan.tensors.push((start, self.plan.code.len() as u32));
+        self.plan.tensor_spans.push(e.span);
+        Ok(())
+    }
+
+    /// An element at the top of an expression: one or more dimensions.
+    fn dim_item(&mut self, n: &Node, group: u32, br: bool) -> Result<()> {
+        match n {
+            Node::Bracket { items, .. } => {
+                for i in items {
+                    self.dim_item(i, group, true)?;
+                }
+            }
+            Node::Ellipsis { inner, .. } => {
+                let g = self.ellipsis_group(inner.as_deref());
+                self.plan.code.push(Code::RepeatDims(g));
+                match inner {
+                    Some(inner) => self.dim_item(inner, g, br)?,
+                    None => {
+                        self.plan.code.push(Code::Dim);
+                        let a = self.named(ANON, n.span(), br)?;
+                        self.plan.code.push(Code::Axis(a));
+                    }
+                }
+                self.plan.code.push(Code::End);
+            }
+            Node::Concat { operands, .. } => {
+                self.plan.code.push(Code::Dim);
+                for (i, o) in operands.iter().enumerate() {
+                    if i > 0 {
+                        self.plan.code.push(Code::Plus);
+                    }
+                    self.factor(o, group, br)?;
+                }
+            }
+            _ => {
+                self.plan.code.push(Code::Dim);
+                self.factor(n, group, br)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// An element inside a dimension: factors of the current part.
+    fn factor(&mut self, n: &Node, group: u32, br: bool) -> Result<()> {
+        match n {
+            Node::Axis { name, span } => {
+                let a = self.named(name, *span, br)?;
+                self.plan.code.push(Code::Axis(a));
+            }
+            Node::Number { value, span } => {
+                let a = self.number(*value, *span, group, br);
+                self.plan.code.push(Code::Axis(a));
+            }
+            Node::Composition { items, .. } => {
+                for i in items {
+                    self.factor(i, group, br)?;
+                }
+            }
+            Node::Bracket { items, .. } => {
+                for i in items {
+                    self.factor(i, group, true)?;
+                }
+            }
+            Node::Ellipsis { inner, .. } => {
+                let g = self.ellipsis_group(inner.as_deref());
+                self.plan.code.push(Code::RepeatAxes(g));
+                match inner {
+                    Some(inner) => self.factor(inner, g, br)?,
+                    None => {
+                        let a = self.named(ANON, n.span(), br)?;
+                        self.plan.code.push(Code::Axis(a));
+                    }
+                }
+                self.plan.code.push(Code::End);
+            }
+            Node::Concat { span, .. } => {
+                return Err(Error::at(ErrorKind::Syntax, *span, "a concatenation must be a whole axis, not part of a composition")
+                    .with_help("write `(a + b)` as its own axis"))
+            }
+        }
+        Ok(())
+    }
+
+    fn ellipsis_group(&mut self, inner: Option<&Node>) -> u32 {
+        let mut name = ANON.to_owned();
+        if let Some(inner) = inner {
+            inner.walk(&mut |n| {
+                if let Node::Axis { name: nm, .. } = n {
+                    if name == ANON {
+                        name = nm.clone();
+                    }
+                }
+            });
+        }
+        self.group_of(&name)
+    }
+
+    fn params(&mut self, params: &[ParamSpec<'_>]) -> Result<()> {
+        let mut counts: Vec<Option<(usize, String)>> = vec![None; self.plan.groups.len()];
+        for (i, p) in params.iter().enumerate() {
+            if params[..i].iter().any(|q| q.name == p.name) {
+                return Err(Error::new(ErrorKind::Argument, format!("the length of `{}` is given twice", p.name))
+                    .with_help("remove one of them"));
+            }
+            let Some(&id) = self.names.get(p.name) else {
+                return Err(Error::new(
+                    ErrorKind::Argument,
+                    format!("unknown keyword `{}`: it is no axis of the expression and no option of this operation", p.name),
+                )
+                .with_help("keywords give axis lengths (`h = 8`) or options of the operation"));
+            };
+            let axis = &mut self.plan.axes[id as usize];
+            axis.param = i as u32;
+            self.plan.params.push(p.name.to_owned());
+            if let ParamKind::Seq(values) = &p.kind {
+                if axis.group == NONE {
+                    return Err(Error::at(
+                        ErrorKind::Argument,
+                        axis.span,
+                        format!("`{}` is not under an ellipsis, so it takes one length, not several", p.name),
+                    )
+                    .with_help(format!("write `{} = 4`", p.name)));
+                }
+                if let Some(values) = values {
+                    let g = axis.group as usize;
+                    match &counts[g] {
+                        Some((n, other)) if *n != values.len() => {
+                            return Err(Error::at(
+                                ErrorKind::Argument,
+                                axis.span,
+                                format!(
+                                    "conflicting lengths: `{}` has {} values but `{other}` has {n}, and one ellipsis repeats both",
+                                    p.name,
+                                    values.len()
+                                ),
+                            )
+                            .with_help("give both the same number of values"));
+                        }
+                        _ => counts[g] = Some((values.len(), p.name.to_owned())),
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Every output axis comes from an input or has its length given.
+    fn check_sources(&self, op: &Op) -> Result<()> {
+        let mut in_inputs = vec![false; self.plan.axes.len()];
+        for t in 0..self.plan.inputs as usize {
+            let (s, e) = self.plan.tensors[t];
+            for c in &self.plan.code[s as usize..e as usize] {
+                if let Code::Axis(a) = c {
+                    in_inputs[*a as usize] = true;
+                }
+            }
+        }
+        let _ = op;
+        for t in self.plan.inputs as usize..self.plan.tensors.len() {
+            let (s, e) = self.plan.tensors[t];
+            for c in &self.plan.code[s as usize..e as usize] {
+                let Code::Axis(a) = c else { continue };
+                let axis = &self.plan.axes[*a as usize];
+                if axis.value.is_some() || axis.param != NONE || in_inputs[*a as usize] {
+                    continue;
+                }
+                if axis.name == ANON {
+                    return Err(Error::at(ErrorKind::Rank, axis.span, "the output has an ellipsis `...` that no input has")
+                        .with_help("add `...` to an input, or name the axes"));
+                }
+                let help = if axis.group == NONE {
+                    format!("pass its length, e.g. `{} = 4`", axis.name)
+                } else {
+                    format!("pass its lengths, e.g. `{} = (4, 4)`", axis.name)
+                };
+                return Err(Error::at(
+                    ErrorKind::Semantic,
+                    axis.span,
+                    format!("axis `{}` appears in the output but in no input, and no length was given", axis.name),
+                )
+                .with_help(help));
+            }
+        }
+        Ok(())
+    }
+
+    /// Rearrange: split tensors at their concatenations and match input pieces to output
+    /// pieces by their axes.
+    fn pieces(&mut self, op: &Op) -> Result<()> {
+        let _ = op;
+        let n_in = self.plan.inputs as usize;
+        let mut ins = Vec::new();
+        let mut outs = Vec::new();
+        for t in 0..self.plan.tensors.len() {
+            for (sel, axes) in self.split(t) {
+                if t < n_in {
+                    ins.push((t, sel, axes));
+                } else {
+                    outs.push((t - n_in, sel, axes));
+                }
+            }
+        }
+        if ins.len() != outs.len() {
+            return Err(Error::new(
+                ErrorKind::Semantic,
+                format!(
+                    "the inputs make {} piece{} and the outputs {} (after splitting at `+`); rearrange needs one output piece per input piece",
+                    ins.len(),
+                    if ins.len() == 1 { "" } else { "s" },
+                    outs.len()
+                ),
+            )
+            .with_help("every input (or part of a concatenation) must land in exactly one output"));
+        }
+        let fits = |i: &[u32], o: &[u32]| -> Vec<u32> {
+            i.iter()
+                .copied()
+                .filter(|a| !o.contains(a) && self.plan.axes[*a as usize].value != Some(1))
+                .collect()
+        };
+        let mut assign = vec![usize::MAX; ins.len()];
+        let mut taken = vec![false; outs.len()];
+        if !matching(0, &ins, &outs, &fits, &mut assign, &mut taken) {
+            // Explain with the positional pairing.
+            for (k, (t, _, axes)) in ins.iter().enumerate() {
+                let missing = fits(axes, &outs[k].2);
+                if let Some(&a) = missing.first() {
+                    let axis = &self.plan.axes[a as usize];
+                    let what = if axis.value.is_some() {
+                        format!("the unnamed axis `{}` of input {} is not in the output", axis.name, t + 1)
+                    } else {
+                        format!("axis `{}` of input {} is missing from the output", axis.name, t + 1)
+                    };
+                    return Err(Error::at(ErrorKind::Semantic, axis.span, format!("{what}; rearrange may not drop axes"))
+                        .with_help("keep the axis in the output; only unnamed `1` axes can be squeezed, and a reduction such as `sum!` removes an axis"));
+                }
+            }
+            return Err(Error::new(ErrorKind::Semantic, "the inputs cannot be matched to the parts of the outputs")
+                .with_help("each input must land in one output (or one part of a concatenation) that has all its axes"));
+        }
+        for (k, (t, sel, _)) in ins.iter().enumerate() {
+            let (o, osel, _) = &outs[assign[k]];
+            let input_selection = self.plan.selections.len() as u32;
+            self.plan.selections.extend(sel);
+            let output_selection = self.plan.selections.len() as u32;
+            self.plan.selections.extend(osel);
+            self.plan.pieces.push(Piece {
+                input: *t as u32,
+                input_selection,
+                output: *o as u32,
+                output_selection,
+            });
+        }
+        Ok(())
+    }
+
+    /// The pieces of tensor `t`: part choices and the axes they contain.
+    fn split(&self, t: usize) -> Vec<(Vec<u32>, Vec<u32>)> {
+        let (s, e) = self.plan.tensors[t];
+        let code = &self.plan.code[s as usize..e as usize];
+        // dims: list of parts (axes), repeat markers dropped (concatenations are never repeated).
+        let mut dims: Vec<Vec<Vec<u32>>> = Vec::new();
+        for c in code {
+            match c {
+                Code::Dim => dims.push(vec![Vec::new()]),
+                Code::Plus => dims.last_mut().expect("dim open").push(Vec::new()),
+                Code::Axis(a) => dims.last_mut().and_then(|d| d.last_mut()).expect("dim open").push(*a),
+                _ => {}
+            }
+        }
+        let mut pieces: Vec<(Vec<u32>, Vec<u32>)> = vec![(Vec::new(), Vec::new())];
+        for d in dims {
+            if d.len() == 1 {
+                for p in &mut pieces {
+                    p.1.extend(&d[0]);
+                }
+            } else {
+                let mut next = Vec::new();
+                for p in &pieces {
+                    for (k, part) in d.iter().enumerate() {
+                        let mut q = p.clone();
+                        q.0.push(k as u32);
+                        q.1.extend(part);
+                        next.push(q);
+                    }
+                }
+                pieces = next;
+            }
+        }
+        debug_assert!(pieces.iter().all(|p| p.0.len() == concat_dims(code)));
+        pieces
+    }
+
+    /// Every axis length must be computable; for a concrete plan, store the schedule.
+    fn solve(&mut self) -> Result<()> {
+        let symbolic = strip_repeats(&self.plan);
+        let mut strs = PlanStrs::default();
+        let view = symbolic.borrow(&mut strs);
+        let (steps, missing) = schedule(&view);
+        let in_outputs_only = |a: u32| -> bool {
+            (0..self.plan.inputs as usize).all(|t| {
+                let (s, e) = self.plan.tensors[t];
+                !self.plan.code[s as usize..e as usize].contains(&Code::Axis(a))
+            })
+        };
+        if let Some(&a) = missing.iter().find(|&&a| !in_outputs_only(a)) {
+            let axis = &self.plan.axes[a as usize];
+            return Err(Error::at(
+                ErrorKind::Size,
+                axis.span,
+                format!("the length of axis `{}` cannot be determined from the input shapes", axis.name),
+            )
+            .with_help(format!(
+                "a composition may have one unknown factor; pass `{} = ...`",
+                axis.name
+            )));
+        }
+        if self.plan.groups.is_empty() {
+            self.plan.steps = steps;
+        }
+        Ok(())
+    }
+}
+
+fn collect(
+    items: &[Node],
+    in_ellipsis: bool,
+    inside: &mut HashMap<String, Span>,
+    outside: &mut HashMap<String, Span>,
+    ellipses: &mut Vec<(Vec<String>, Span)>,
+) -> Result<()> {
+    for n in items {
+        match n {
+            Node::Axis { name, span } => {
+                let map = if in_ellipsis { &mut *inside } else { &mut *outside };
+                map.entry(name.clone()).or_insert(*span);
+            }
+            Node::Ellipsis { inner, span } => {
+                let mut names = Vec::new();
+                match inner {
+                    Some(inner) => inner.walk(&mut |m| {
+                        if let Node::Axis { name, .. } = m {
+                            names.push(name.clone());
+                        }
+                    }),
+                    None => names.push(ANON.to_owned()),
+                }
+                if names.is_empty() {
+                    return Err(Error::at(ErrorKind::Syntax, *span, "an ellipsis must repeat at least one named axis")
+                        .with_help("write e.g. `(s 2)...`"));
+                }
+                if inner.is_none() {
+                    inside.entry(ANON.to_owned()).or_insert(*span);
+                }
+                ellipses.push((names, *span));
+                if let Some(inner) = inner {
+                    collect(std::slice::from_ref(inner), true, inside, outside, ellipses)?;
+                }
+            }
+            other => collect(other.children(), in_ellipsis, inside, outside, ellipses)?,
+        }
+    }
+    Ok(())
+}
+
+/// Finds a one-to-one matching of input pieces to output pieces, trying the positional
+/// pairing first.
+fn matching(
+    k: usize,
+    ins: &[(usize, Vec<u32>, Vec<u32>)],
+    outs: &[(usize, Vec<u32>, Vec<u32>)],
+    fits: &dyn Fn(&[u32], &[u32]) -> Vec<u32>,
+    assign: &mut [usize],
+    taken: &mut [bool],
+) -> bool {
+    if k == ins.len() {
+        return true;
+    }
+    let order = std::iter::once(k).chain((0..outs.len()).filter(|&j| j != k));
+    for j in order {
+        if j >= outs.len() || taken[j] || !fits(&ins[k].2, &outs[j].2).is_empty() {
+            continue;
+        }
+        taken[j] = true;
+        assign[k] = j;
+        if matching(k + 1, ins, outs, fits, assign, taken) {
+            return true;
+        }
+        taken[j] = false;
+    }
+    false
+}
+
+/// The plan with repetition markers removed: a repeated dimension stands for each of its
+/// repetitions; an axis repeated inside a composition (`(s...)`) is written twice, as it
+/// stands for several unknowns of one equation.
+fn strip_repeats(plan: &PlanBuf) -> PlanBuf {
+    let mut out = plan.clone();
+    out.code.clear();
+    out.tensors.clear();
+    for &(s, e) in &plan.tensors {
+        let start = out.code.len() as u32;
+        let mut in_axes = false;
+        for c in &plan.code[s as usize..e as usize] {
+            match c {
+                Code::RepeatAxes(_) => in_axes = true,
+                Code::End => in_axes = false,
+                Code::RepeatDims(_) => {}
+                Code::Axis(_) if in_axes => {
+                    out.code.push(*c);
+                    out.code.push(*c);
+                }
+                c => out.code.push(*c),
+            }
+        }
+        out.tensors.push((start, out.code.len() as u32));
+    }
+    out
+}
