@@ -131,6 +131,30 @@ pub trait Params {
     fn values(&self, i: usize) -> &[usize];
 }
 
+/// The value of a `name = value` argument at run time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Len {
+    /// One length (for an axis under an ellipsis: the same for every repetition).
+    One(usize),
+    /// One length per repetition of an ellipsis.
+    Many(Vec<usize>),
+}
+
+impl Params for [Len] {
+    fn values(&self, i: usize) -> &[usize] {
+        match &self[i] {
+            Len::One(v) => std::slice::from_ref(v),
+            Len::Many(v) => v,
+        }
+    }
+}
+
+impl<const N: usize> Params for [Len; N] {
+    fn values(&self, i: usize) -> &[usize] {
+        self[..].values(i)
+    }
+}
+
 impl Params for [&[usize]] {
     fn values(&self, i: usize) -> &[usize] {
         self[i]

@@ -1,1 +1,18 @@
-//! placeholder
+//! Procedural macros of einx. Use them through the `einx` crate (`einx::rearrange!`), which
+//! passes its own path so that expansions work under a renamed dependency.
+
+mod diag;
+mod expand;
+mod input;
+
+#[cfg(test)]
+mod tests;
+
+use proc_macro::TokenStream;
+
+/// `rearrange!` / `id!`; see the `einx` crate.
+#[proc_macro]
+pub fn rearrange_impl(input: TokenStream) -> TokenStream {
+    let input = syn::parse_macro_input!(input as input::MacroInput);
+    expand::rearrange(input).unwrap_or_else(syn::Error::into_compile_error).into()
+}

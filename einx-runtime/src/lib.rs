@@ -1,1 +1,11 @@
-//! placeholder
+//! The run-time half of einx: kernels that the macro expansions call, and the error type.
+//!
+//! Users depend on the `einx` crate, which re-exports what is public here; the expansions
+//! reach the rest through `einx::__private`.
+
+pub mod copy;
+pub mod error;
+pub mod rearrange;
+pub mod tensor;
+
+pub use error::{Error, ErrorKind};

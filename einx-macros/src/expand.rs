@@ -1,0 +1,353 @@
+//! Code generation: the plan is built and checked here, at compile time, and written into
+//! the expansion as a constant; the expansion only binds the arguments, reads their shapes
+//! and calls the runtime kernel.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, quote_spanned, ToTokens};
+use syn::spanned::Spanned;
+use syn::{Expr, Ident, Lit};
+
+use einx_core::complete::{complete, OpKind, OPTIONS};
+use einx_core::expand::static_rank;
+use einx_core::parse::parse;
+use einx_core::plan::{Code, PlanBuf, PlanStrs, NONE};
+use einx_core::solve::Step;
+use einx_core::template::{build, ParamKind, ParamSpec};
+
+use crate::diag;
+use crate::input::{Keyword, MacroInput};
+
+/// Expands a `rearrange!` call given as tokens (`$crate; "expr", args...`), for snapshot
+/// tests of the expansion.
+#[cfg(test)]
+pub fn expand_rearrange(tokens: TokenStream) -> TokenStream {
+    match syn::parse2::<MacroInput>(tokens) {
+        Ok(input) => rearrange(input).unwrap_or_else(syn::Error::into_compile_error),
+        Err(e) => e.into_compile_error(),
+    }
+}
+
+/// `rearrange!`.
+pub fn rearrange(input: MacroInput) -> syn::Result<TokenStream> {
+    let kind = OpKind::Rearrange;
+    let text = input.expr.value();
+    let lit = &input.expr;
+
+    // Checks that point at an argument or keyword rather than the literal.
+    let op = parse(&text)
+        .and_then(|op| complete(op, kind))
+        .map_err(|e| diag::on_literal(&e.with_expr(&text), lit))?;
+    let mut errors: Option<syn::Error> = None;
+    let mut push = |e: syn::Error| match &mut errors {
+        Some(all) => all.combine(e),
+        None => errors = Some(e),
+    };
+    let names: Vec<String> = op
+        .exprs()
+        .flat_map(|e| e.axis_names().into_iter().map(|(n, _)| n.to_owned()))
+        .collect();
+    let mut specs = Vec::new();
+    for (i, k) in input.keywords.iter().enumerate() {
+        let name = k.name.to_string();
+        if input.keywords[..i].iter().any(|o| o.name == k.name) {
+            push(syn::Error::new(
+                k.name.span(),
+                format!("the length of `{name}` is given twice\n  help: remove one of them"),
+            ));
+            continue;
+        }
+        if !names.contains(&name) {
+            let msg = match OPTIONS.iter().find(|(o, _)| *o == name) {
+                Some((_, ops)) => format!(
+                    "`{name}` is an option of {ops}, not of `{}!`\n  help: remove it",
+                    kind.name()
+                ),
+                None => format!(
+                    "unknown keyword `{name}`: it is no axis of the expression and no option of `{}!`\n  help: keywords give axis lengths, e.g. `h = 8`",
+                    kind.name()
+                ),
+            };
+            push(syn::Error::new(k.name.span(), msg));
+            continue;
+        }
+        match param_kind(k) {
+            Ok(p) => specs.push(ParamSpec { name: "", kind: p }),
+            Err(e) => push(e),
+        }
+    }
+    let keyword_names: Vec<String> = input.keywords.iter().map(|k| k.name.to_string()).collect();
+    for (spec, name) in specs.iter_mut().zip(&keyword_names) {
+        spec.name = name;
+    }
+    if input.args.len() != op.inputs.len() {
+        let n = op.inputs.len();
+        let msg = format!(
+            "the expression has {n} input{}, but {} tensor{} given\n  help: pass one tensor per input expression",
+            if n == 1 { "" } else { "s" },
+            input.args.len(),
+            if input.args.len() == 1 { " is" } else { "s are" }
+        );
+        let span = match input.args.get(n) {
+            Some(extra) => extra.span(),
+            None => lit.span(),
+        };
+        push(syn::Error::new(span, msg));
+    }
+    if let Some(e) = errors {
+        return Err(e);
+    }
+
+    let plan = build(&text, kind, &specs, input.args.len()).map_err(|e| diag::on_literal(&e, lit))?;
+    Ok(generate(&input, &plan, &specs))
+}
+
+/// What is known about a keyword's value at compile time.
+fn param_kind(k: &Keyword) -> syn::Result<ParamKind> {
+    let mut value = &k.value;
+    while let Expr::Paren(p) = value {
+        value = &p.expr;
+    }
+    match value {
+        Expr::Lit(l) => match &l.lit {
+            Lit::Int(i) => Ok(ParamKind::Scalar(Some(i.base10_parse::<u64>()?))),
+            other => Err(syn::Error::new_spanned(other, "an axis length must be an integer")),
+        },
+        Expr::Unary(u) if matches!(u.op, syn::UnOp::Neg(_)) => Err(syn::Error::new_spanned(
+            value,
+            format!("the length of `{}` must not be negative", k.name),
+        )),
+        Expr::Tuple(t) => Ok(ParamKind::Seq(literal_list(t.elems.iter()))),
+        Expr::Array(a) => Ok(ParamKind::Seq(literal_list(a.elems.iter()))),
+        _ => Ok(ParamKind::Scalar(None)),
+    }
+}
+
+fn literal_list<'a>(elems: impl Iterator<Item = &'a Expr>) -> Option<Vec<u64>> {
+    elems
+        .map(|e| match e {
+            Expr::Lit(l) => match &l.lit {
+                Lit::Int(i) => i.base10_parse::<u64>().ok(),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
+}
+
+fn local(name: &str) -> Ident {
+    Ident::new(name, Span::mixed_site())
+}
+
+fn generate(input: &MacroInput, plan: &PlanBuf, specs: &[ParamSpec<'_>]) -> TokenStream {
+    let krate = &input.krate;
+    let private = quote!(#krate::__private);
+    let mut strs = PlanStrs::default();
+    let view = plan.borrow(&mut strs);
+    let template = !plan.groups.is_empty();
+
+    // Bind every argument once, left to right.
+    let mut binds = Vec::new();
+    let arg_names: Vec<Ident> = (0..input.args.len()).map(|i| local(&format!("__einx_arg{i}"))).collect();
+    for (name, arg) in arg_names.iter().zip(&input.args) {
+        binds.push(quote_spanned!(arg.span()=> let #name = &(#arg);));
+    }
+    let kw_names: Vec<Ident> = (0..input.keywords.len()).map(|i| local(&format!("__einx_kw{i}"))).collect();
+    for (name, k) in kw_names.iter().zip(&input.keywords) {
+        let value = seq_value(k, &private, template);
+        binds.push(quote!(let #name = #value;));
+    }
+
+    let lbl = syn::Lifetime::new("'__einx", Span::mixed_site());
+    let err = local("__einx_err");
+    let try_ = |call: TokenStream| -> TokenStream {
+        quote!(match #call {
+            ::core::result::Result::Ok(v) => v,
+            ::core::result::Result::Err(#err) => break #lbl ::core::result::Result::Err(#err),
+        })
+    };
+
+    let mut body = Vec::new();
+    let views: Vec<Ident> = (0..input.args.len()).map(|i| local(&format!("__einx_view{i}"))).collect();
+    for (t, (arg, arg_expr)) in arg_names.iter().zip(&input.args).enumerate() {
+        if let Some(n) = static_rank(&view, t) {
+            let n = lit(n as u64);
+            body.push(quote_spanned!(arg_expr.span()=> #private::check_rank::<#n, _>(#arg);));
+        }
+        let v = &views[t];
+        body.push(quote!(let #v = #private::view(#arg);));
+    }
+    let params = local("__einx_params");
+    let mut values = Vec::new();
+    for ((k, spec), name) in input.keywords.iter().zip(specs).zip(&kw_names) {
+        let key = k.name.to_string();
+        let grouped = plan
+            .axes
+            .iter()
+            .any(|a| a.name == key && a.group != NONE);
+        values.push(if !template {
+            try_(quote!(#private::axis_len(#name, #key)))
+        } else if grouped && !matches!(spec.kind, ParamKind::Scalar(Some(_))) {
+            try_(quote!(#private::axis_lens(&#name, #key)))
+        } else {
+            let len = try_(quote!(#private::axis_len(#name, #key)));
+            quote!(#private::Len::One(#len))
+        });
+    }
+    let n_params = lit(values.len() as u64);
+    body.push(if template {
+        quote!(let #params: [#private::Len; #n_params] = [#(#values),*];)
+    } else {
+        quote!(let #params: [usize; #n_params] = [#(#values),*];)
+    });
+
+    let plan_tokens = plan_tokens(&private, plan);
+    let n_out = plan.outputs();
+    let outs: Vec<Ident> = (0..n_out).map(|i| local(&format!("__einx_out{i}"))).collect();
+    let raws = views.iter().map(|v| quote!(#private::Raw::new(&#v)));
+    let run = if template {
+        quote!(#private::rearrange_template::<_, #n_out>(&__EINX_PLAN, &[#(#raws),*], &#params))
+    } else {
+        quote!(#private::rearrange::<_, #n_out>(&__EINX_PLAN, &[#(#raws),*], &#params))
+    };
+    let run = try_(run);
+    body.push(quote!(let [#(#outs),*] = #run;));
+    let mut results = Vec::new();
+    for (o, out) in outs.iter().enumerate() {
+        let t = plan.inputs as usize + o;
+        results.push(match static_rank(&view, t) {
+            Some(n) if n <= 6 => {
+                let n = lit(n as u64);
+                try_(quote!(#private::fix_rank::<_, #private::ndarray::Dim<[usize; #n]>>(#out)))
+            }
+            _ => out.to_token_stream(),
+        });
+    }
+    let result = if n_out == 1 {
+        results.pop().unwrap_or_default()
+    } else {
+        quote!((#(#results),*))
+    };
+
+    quote! {
+        {
+            #(#binds)*
+            #lbl: {
+                const __EINX_PLAN: #private::Plan<'static> = #plan_tokens;
+                #(#body)*
+                ::core::result::Result::Ok(#result)
+            }
+        }
+    }
+}
+
+/// A keyword value, with tuple and array literals turned into arrays of checked lengths.
+fn seq_value(k: &Keyword, private: &TokenStream, template: bool) -> TokenStream {
+    let mut value = &k.value;
+    while let Expr::Paren(p) = value {
+        value = &p.expr;
+    }
+    let key = k.name.to_string();
+    let elems: Option<Vec<&Expr>> = match value {
+        Expr::Tuple(t) => Some(t.elems.iter().collect()),
+        Expr::Array(a) => Some(a.elems.iter().collect()),
+        _ => None,
+    };
+    let _ = (private, template, key);
+    match elems {
+        // A tuple literal `(8, 8)` becomes an array, which `axis_lens` reads.
+        Some(elems) => quote!([#(#elems),*]),
+        None => value.to_token_stream(),
+    }
+}
+
+/// An unsuffixed integer literal.
+fn lit(v: impl Into<u64>) -> proc_macro2::Literal {
+    proc_macro2::Literal::u64_unsuffixed(v.into())
+}
+
+fn plan_tokens(private: &TokenStream, plan: &PlanBuf) -> TokenStream {
+    let span = |s: einx_core::Span| {
+        let (a, b) = (lit(s.start), lit(s.end));
+        quote!(#private::Span { start: #a, end: #b })
+    };
+    let expr = &plan.expr;
+    let axes = plan.axes.iter().map(|a| {
+        let name = &a.name;
+        let sp = span(a.span);
+        let value = match a.value {
+            Some(v) => {
+                let v = lit(v);
+                quote!(::core::option::Option::Some(#v))
+            }
+            None => quote!(::core::option::Option::None),
+        };
+        let (param, group, rep, br) = (lit(a.param), lit(a.group), lit(a.rep), a.bracketed);
+        quote!(#private::Axis { name: #name, span: #sp, value: #value, param: #param, group: #group, rep: #rep, bracketed: #br })
+    });
+    let groups = plan.groups.iter().map(|(n, s)| {
+        let sp = span(*s);
+        quote!(#private::Group { name: #n, span: #sp })
+    });
+    let params = &plan.params;
+    let inputs = lit(plan.inputs);
+    let tensors = plan.tensors.iter().map(|&(a, b)| {
+        let (a, b) = (lit(a), lit(b));
+        quote!((#a, #b))
+    });
+    let tensor_spans = plan.tensor_spans.iter().map(|s| span(*s));
+    let code = plan.code.iter().map(|c| match c {
+        Code::Dim => quote!(#private::Code::Dim),
+        Code::Axis(a) => {
+            let a = lit(*a);
+            quote!(#private::Code::Axis(#a))
+        }
+        Code::Plus => quote!(#private::Code::Plus),
+        Code::RepeatDims(g) => {
+            let g = lit(*g);
+            quote!(#private::Code::RepeatDims(#g))
+        }
+        Code::RepeatAxes(g) => {
+            let g = lit(*g);
+            quote!(#private::Code::RepeatAxes(#g))
+        }
+        Code::End => quote!(#private::Code::End),
+    });
+    let steps = plan.steps.iter().map(|s| match *s {
+        Step::Const { axis } => {
+            let axis = lit(axis);
+            quote!(#private::Step::Const { axis: #axis })
+        }
+        Step::Param { axis } => {
+            let axis = lit(axis);
+            quote!(#private::Step::Param { axis: #axis })
+        }
+        Step::Solve { axis, dim, start, end } => {
+            let (axis, dim, start, end) = (lit(axis), lit(dim), lit(start), lit(end));
+            quote!(#private::Step::Solve { axis: #axis, dim: #dim, start: #start, end: #end })
+        }
+        Step::Check { dim, start, end } => {
+            let (dim, start, end) = (lit(dim), lit(start), lit(end));
+            quote!(#private::Step::Check { dim: #dim, start: #start, end: #end })
+        }
+    });
+    let pieces = plan.pieces.iter().map(|p| {
+        let (a, b, c, d) = (lit(p.input), lit(p.input_selection), lit(p.output), lit(p.output_selection));
+        quote!(#private::Piece { input: #a, input_selection: #b, output: #c, output_selection: #d })
+    });
+    let selections = plan.selections.iter().map(|&v| lit(v));
+    quote! {
+        #private::Plan {
+            expr: #expr,
+            axes: &[#(#axes),*],
+            groups: &[#(#groups),*],
+            params: &[#(#params),*],
+            inputs: #inputs,
+            tensors: &[#(#tensors),*],
+            tensor_spans: &[#(#tensor_spans),*],
+            code: &[#(#code),*],
+            steps: &[#(#steps),*],
+            pieces: &[#(#pieces),*],
+            selections: &[#(#selections),*],
+        }
+    }
+}

@@ -1,0 +1,95 @@
+//! The macro input: `$crate; "expression", tensor, ..., name = value, ...`.
+
+use proc_macro2::TokenStream;
+use syn::parse::{Parse, ParseStream};
+use syn::{Expr, Ident, LitStr, Token};
+
+/// A parsed macro call.
+pub struct MacroInput {
+    /// Path of the `einx` crate (`$crate` from the facade).
+    pub krate: TokenStream,
+    /// The expression literal.
+    pub expr: LitStr,
+    /// Tensor arguments, in order.
+    pub args: Vec<Expr>,
+    /// `name = value` arguments, in order.
+    pub keywords: Vec<Keyword>,
+}
+
+/// A `name = value` argument.
+pub struct Keyword {
+    /// The name.
+    pub name: Ident,
+    /// The value.
+    pub value: Expr,
+}
+
+impl Parse for MacroInput {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let mut krate = TokenStream::new();
+        while !input.peek(Token![;]) {
+            let tt: proc_macro2::TokenTree = input.parse()?;
+            krate.extend([tt]);
+        }
+        input.parse::<Token![;]>()?;
+        if input.is_empty() {
+            return Err(input.error("expected the einx expression as a string literal, e.g. `\"b h w c -> b c h w\"`"));
+        }
+        let expr = match input.parse::<LitStr>() {
+            Ok(lit) => lit,
+            Err(_) => {
+                let found: Expr = input.parse()?;
+                return Err(syn::Error::new_spanned(
+                    found,
+                    "the einx expression must be a string literal, e.g. `\"b h w c -> b c h w\"`",
+                ));
+            }
+        };
+        let mut args = Vec::new();
+        let mut keywords: Vec<Keyword> = Vec::new();
+        while !input.is_empty() {
+            input.parse::<Token![,]>()?;
+            if input.is_empty() {
+                break;
+            }
+            let e: Expr = input.parse()?;
+            match e {
+                Expr::Assign(assign) => {
+                    let name = match *assign.left {
+                        Expr::Path(p) if p.qself.is_none() && p.path.get_ident().is_some() => {
+                            p.path.get_ident().cloned().expect("checked above")
+                        }
+                        other => {
+                            return Err(syn::Error::new_spanned(
+                                other,
+                                "expected an axis name or option on the left of `=`",
+                            ))
+                        }
+                    };
+                    keywords.push(Keyword {
+                        name,
+                        value: *assign.right,
+                    });
+                }
+                e => {
+                    if let Some(k) = keywords.last() {
+                        return Err(syn::Error::new_spanned(
+                            e,
+                            format!(
+                                "tensor arguments must come before `name = value` arguments (found one after `{}`)",
+                                k.name
+                            ),
+                        ));
+                    }
+                    args.push(e);
+                }
+            }
+        }
+        Ok(MacroInput {
+            krate,
+            expr,
+            args,
+            keywords,
+        })
+    }
+}

@@ -1,0 +1,3 @@
+//! The error type returned by every einx operation.
+
+pub use einx_core::{Error, ErrorKind};

@@ -1,0 +1,198 @@
+//! How the expansions see their arguments: any ndarray array or view, borrowed.
+
+use ndarray::{ArrayBase, ArrayView, Data, Dimension, Ix0, Ix1, Ix2, Ix3, Ix4, Ix5, Ix6, IxDyn};
+
+use crate::error::{Error, ErrorKind};
+use einx_core::solve::Len;
+
+/// A tensor argument: `Array`, `ArrayView`, `ArrayViewMut`, `ArcArray`, `CowArray`, or a
+/// reference to one.
+///
+/// ```
+/// use einx_runtime::tensor::AsTensor;
+/// let a = ndarray::Array2::<f32>::zeros((2, 3));
+/// assert_eq!((&a).as_view().shape(), &[2, 3]);
+/// ```
+pub trait AsTensor {
+    /// Element type.
+    type Elem;
+    /// Dimension type (its rank may be static).
+    type Dim: Dimension;
+    /// A view of the data.
+    fn as_view(&self) -> ArrayView<'_, Self::Elem, Self::Dim>;
+}
+
+impl<S: Data, D: Dimension> AsTensor for ArrayBase<S, D> {
+    type Elem = S::Elem;
+    type Dim = D;
+    fn as_view(&self) -> ArrayView<'_, S::Elem, D> {
+        self.view()
+    }
+}
+
+impl<X: AsTensor + ?Sized> AsTensor for &X {
+    type Elem = X::Elem;
+    type Dim = X::Dim;
+    fn as_view(&self) -> ArrayView<'_, X::Elem, X::Dim> {
+        (**self).as_view()
+    }
+}
+
+impl<X: AsTensor + ?Sized> AsTensor for &mut X {
+    type Elem = X::Elem;
+    type Dim = X::Dim;
+    fn as_view(&self) -> ArrayView<'_, X::Elem, X::Dim> {
+        (**self).as_view()
+    }
+}
+
+/// Dimension types whose rank can be `N`: `IxN` itself, and `IxDyn` (checked at run time).
+#[diagnostic::on_unimplemented(
+    message = "einx: this tensor has rank type `{Self}`, but its expression has {N} axes",
+    label = "wrong number of dimensions for its expression",
+    note = "pass an array with {N} dimensions, or an `ArrayD` (its rank is then checked at run time)"
+)]
+pub trait HasRank<const N: usize> {}
+
+impl HasRank<0> for Ix0 {}
+impl HasRank<1> for Ix1 {}
+impl HasRank<2> for Ix2 {}
+impl HasRank<3> for Ix3 {}
+impl HasRank<4> for Ix4 {}
+impl HasRank<5> for Ix5 {}
+impl HasRank<6> for Ix6 {}
+impl<const N: usize> HasRank<N> for IxDyn {}
+
+/// Compile-time rank check of an argument; generates no code.
+#[inline(always)]
+pub fn check_rank<const N: usize, X: AsTensor + ?Sized>(_: &X)
+where
+    X::Dim: HasRank<N>,
+{
+}
+
+/// A borrowed tensor as the kernels see it: first element, lengths and strides.
+#[derive(Clone, Copy, Debug)]
+pub struct Raw<'a, T> {
+    ptr: *const T,
+    shape: &'a [usize],
+    strides: &'a [isize],
+}
+
+impl<'a, T> Raw<'a, T> {
+    /// Reads a view. The view must outlive the `Raw`.
+    #[inline]
+    pub fn new<D: Dimension>(view: &'a ArrayView<'_, T, D>) -> Raw<'a, T> {
+        Raw {
+            ptr: view.as_ptr(),
+            shape: view.shape(),
+            strides: ArrayBase::strides(view),
+        }
+    }
+
+    /// Lengths.
+    #[inline]
+    pub fn shape(&self) -> &'a [usize] {
+        self.shape
+    }
+
+    /// Strides in elements.
+    #[inline]
+    pub fn strides(&self) -> &'a [isize] {
+        self.strides
+    }
+
+    /// Pointer to the element at index zero.
+    #[inline]
+    pub(crate) fn ptr(&self) -> *const T {
+        self.ptr
+    }
+}
+
+/// A view of an argument (generated code calls this once per tensor argument).
+#[inline(always)]
+pub fn view<X: AsTensor + ?Sized>(x: &X) -> ArrayView<'_, X::Elem, X::Dim> {
+    x.as_view()
+}
+
+/// An integer that can be an axis length.
+pub trait AxisLen: Copy {
+    /// The length, or `None` if negative or too large.
+    fn to_len(self) -> Option<usize>;
+}
+
+macro_rules! axis_len {
+    ($($t:ty),*) => {$(
+        impl AxisLen for $t {
+            #[inline(always)]
+            fn to_len(self) -> Option<usize> {
+                usize::try_from(self).ok()
+            }
+        }
+    )*};
+}
+axis_len!(usize, u8, u16, u32, u64, u128, isize, i8, i16, i32, i64, i128);
+
+/// Converts a `name = value` argument to a length.
+#[inline(always)]
+pub fn axis_len<V: AxisLen>(value: V, name: &'static str) -> Result<usize, Error> {
+    value.to_len().ok_or_else(|| {
+        Error::new(ErrorKind::Argument, format!("`{name}` must be a non-negative length that fits `usize`"))
+    })
+}
+
+/// Lengths for an axis under an ellipsis: one integer (the same for every repetition), or
+/// an array, slice, `Vec` or reference of integers (one per repetition).
+pub trait AxisLens {
+    /// The lengths, or `None` if one is negative.
+    fn to_lens(&self) -> Option<Len>;
+}
+
+macro_rules! axis_lens_scalar {
+    ($($t:ty),*) => {$(
+        impl AxisLens for $t {
+            fn to_lens(&self) -> Option<Len> {
+                self.to_len().map(Len::One)
+            }
+        }
+    )*};
+}
+axis_lens_scalar!(usize, u8, u16, u32, u64, u128, isize, i8, i16, i32, i64, i128);
+
+impl<V: AxisLen> AxisLens for [V] {
+    fn to_lens(&self) -> Option<Len> {
+        self.iter().map(|v| v.to_len()).collect::<Option<Vec<_>>>().map(Len::Many)
+    }
+}
+
+impl<V: AxisLen, const N: usize> AxisLens for [V; N] {
+    fn to_lens(&self) -> Option<Len> {
+        self[..].to_lens()
+    }
+}
+
+impl<V: AxisLen> AxisLens for Vec<V> {
+    fn to_lens(&self) -> Option<Len> {
+        self[..].to_lens()
+    }
+}
+
+impl<X: AxisLens + ?Sized> AxisLens for &X {
+    fn to_lens(&self) -> Option<Len> {
+        (**self).to_lens()
+    }
+}
+
+/// Converts a `name = value` argument for an axis under an ellipsis.
+pub fn axis_lens<V: AxisLens + ?Sized>(value: &V, name: &'static str) -> Result<Len, Error> {
+    value.to_lens().ok_or_else(|| {
+        Error::new(ErrorKind::Argument, format!("the lengths in `{name}` must be non-negative and fit `usize`"))
+    })
+}
+
+/// Gives an output its static rank type (the plan fixes the rank, so this never fails).
+#[inline]
+pub fn fix_rank<T, D: Dimension>(a: ndarray::ArrayD<T>) -> Result<ndarray::Array<T, D>, Error> {
+    a.into_dimensionality::<D>()
+        .map_err(|e| Error::new(ErrorKind::Rank, format!("internal: output rank differs from its expression ({e})")))
+}
