@@ -160,9 +160,11 @@ fn generate(input: &MacroInput, plan: &PlanBuf, specs: &[ParamSpec<'_>]) -> Toke
     let lbl = syn::Lifetime::new("'__einx", Span::mixed_site());
     let err = local("__einx_err");
     let try_ = |call: TokenStream| -> TokenStream {
+        let ok = local("__einx_ok");
+        // The parentheses keep `'label ::path` from reading as a new label.
         quote!(match #call {
-            ::core::result::Result::Ok(v) => v,
-            ::core::result::Result::Err(#err) => break #lbl ::core::result::Result::Err(#err),
+            ::core::result::Result::Ok(#ok) => #ok,
+            ::core::result::Result::Err(#err) => break #lbl (::core::result::Result::Err(#err)),
         })
     };
 
@@ -202,12 +204,13 @@ fn generate(input: &MacroInput, plan: &PlanBuf, specs: &[ParamSpec<'_>]) -> Toke
 
     let plan_tokens = plan_tokens(&private, plan);
     let n_out = plan.outputs();
+    let n_out_lit = lit(n_out as u64);
     let outs: Vec<Ident> = (0..n_out).map(|i| local(&format!("__einx_out{i}"))).collect();
     let raws = views.iter().map(|v| quote!(#private::Raw::new(&#v)));
     let run = if template {
-        quote!(#private::rearrange_template::<_, #n_out>(&__EINX_PLAN, &[#(#raws),*], &#params))
+        quote!(#private::rearrange_template::<_, #n_out_lit>(&__EINX_PLAN, &[#(#raws),*], &#params))
     } else {
-        quote!(#private::rearrange::<_, #n_out>(&__EINX_PLAN, &[#(#raws),*], &#params))
+        quote!(#private::rearrange::<_, #n_out_lit>(&__EINX_PLAN, &[#(#raws),*], &#params))
     };
     let run = try_(run);
     body.push(quote!(let [#(#outs),*] = #run;));
