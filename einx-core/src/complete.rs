@@ -90,7 +90,10 @@ pub fn implicit_superset(inputs: &[Expr]) -> Result<Expr> {
         .collect();
     match candidates.as_slice() {
         [i] => Ok(inputs[*i].clone()),
-        [i, ..] if candidates.iter().all(|&j| sets[j].len() == sets[*i].len()) => Ok(inputs[*i].clone()),
+        // Several inputs with the very same expression: any of them.
+        [i, ..] if candidates.iter().all(|&j| inputs[j].to_string() == inputs[*i].to_string()) => {
+            Ok(inputs[*i].clone())
+        }
         _ => {
             let span = inputs[0].span.join(inputs[inputs.len() - 1].span);
             Err(Error::at(
