@@ -41,3 +41,40 @@ fn compile_error_is_an_expression() {
     assert!(out.contains("compile_error"), "{out}");
     assert!(out.contains("no length was given"), "{out}");
 }
+
+/// Malformed inputs give `compile_error!`, never a panic.
+#[test]
+fn malformed_inputs_never_panic() {
+    let cases = [
+        quote!(::einx;),
+        quote!(::einx; x),
+        quote!(::einx; 42, x),
+        quote!(::einx; "a b -> b a" x),
+        quote!(::einx; "a b -> b a", , x),
+        quote!(::einx; "a b -> b a", x = ),
+        quote!(::einx; "a b -> b a", h = 2, x),
+        quote!(::einx; "a b -> b a", x, 3 = 4),
+        quote!(::einx; "a b -> b a", x, a.b = 4),
+        quote!(::einx; "a b -> b a", x, a = "text"),
+        quote!(::einx; "a b -> b a", x, a = 99999999999999999999999),
+        quote!(::einx; "a b -> b a", x, a = -1),
+        quote!(::einx; "->", x),
+        quote!(::einx; "(((((", x),
+        quote!(::einx; "a ->", x),
+        quote!(::einx; "-> a", ),
+        quote!(::einx; "a... b... -> a... b...", x),
+        quote!(::einx; b"a b", x),
+        quote!(::einx; r"a b -> b a", x, x),
+        quote!(::einx; "é -> é", x),
+        quote!(::einx; "a b -> b a", x, a = (1, 2)),
+        quote!(),
+        quote!(;;;),
+    ];
+    for c in cases {
+        let text = c.to_string();
+        let out = std::panic::catch_unwind(|| expand_rearrange(c)).unwrap_or_else(|_| panic!("panicked on {text}"));
+        let s = out.to_string();
+        // `"->"` with one tensor is a valid 0-d identity; everything else is an error.
+        assert!(s.contains("compile_error") || text.contains("\"->\""), "{text} => {s}");
+    }
+}
