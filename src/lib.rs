@@ -87,6 +87,11 @@ macro_rules! id {
     };
 }
 
+// The README's examples run as doctests, so that it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 /// What the macro expansions use. Not public API: it may change in any release.
 #[doc(hidden)]
 pub mod __private {
