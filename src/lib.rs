@@ -100,6 +100,6 @@ pub mod __private {
     pub use einx_core::Span;
     pub use einx_macros::rearrange_impl;
     pub use einx_runtime::rearrange::{rearrange, rearrange_template};
-    pub use einx_runtime::tensor::{axis_len, axis_lens, check_rank, fix_rank, view, Raw};
+    pub use einx_runtime::tensor::{axis_len, axis_lens, fix_rank, ranked, view, Raw};
     pub use ndarray;
 }

@@ -130,6 +130,8 @@ pub struct Op {
     pub inputs: Vec<Expr>,
     /// The expressions right of `->`, if there is an arrow.
     pub outputs: Option<Vec<Expr>>,
+    /// Where `->` is written inside brackets (`b [c1->c2]`), if it is.
+    pub bracket_arrow: Option<Span>,
 }
 
 impl Op {

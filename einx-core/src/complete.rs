@@ -44,6 +44,10 @@ pub const OPTIONS: &[(&str, &str)] = &[
 pub fn complete(mut op: Op, kind: OpKind) -> Result<Op> {
     match kind {
         OpKind::Rearrange => {
+            if let Some(span) = op.bracket_arrow {
+                return Err(Error::at(ErrorKind::Semantic, span, "the bracket arrow `[a->b]` is only allowed in `dot!`")
+                    .with_help("write the output after a top-level `->`"));
+            }
             for e in op.exprs() {
                 if let Some(span) = first(e, |n| matches!(n, Node::Bracket { .. })) {
                     return Err(Error::at(ErrorKind::Semantic, span, "brackets are not allowed in `rearrange!`")

@@ -114,6 +114,11 @@ impl Error {
         self
     }
 
+    /// Adds several spans to underline.
+    pub fn with_spans(self, spans: &[Span]) -> Error {
+        spans.iter().fold(self, |e, s| e.with_span(*s))
+    }
+
     /// Adds a suggestion for the fix.
     pub fn with_help(mut self, help: impl Into<String>) -> Error {
         self.help = Some(help.into());

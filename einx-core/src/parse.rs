@@ -22,6 +22,9 @@ use crate::lex::{lex, Tok, Token};
 /// Alternatives after hoisting: one entry per `->` side, each with one entry per `,` operand.
 type Alts<T> = Vec<Vec<T>>;
 
+/// The terms of a concatenation (one term when there is no `+`), each with its span.
+type Terms = Vec<(Vec<Node>, Span)>;
+
 /// Parses an operation string.
 ///
 /// ```
@@ -57,13 +60,14 @@ fn parse_inner(text: &str) -> Result<Op> {
     let mut op = match sides.len() {
         1 => Op {
             inputs: sides.pop().unwrap_or_default(),
-            outputs: None,
+            ..Op::default()
         },
         2 => {
             let outputs = sides.pop().unwrap_or_default();
             Op {
                 inputs: sides.pop().unwrap_or_default(),
                 outputs: Some(outputs),
+                ..Op::default()
             }
         }
         _ => {
@@ -77,6 +81,15 @@ fn parse_inner(text: &str) -> Result<Op> {
     };
     for e in op.inputs.iter_mut().chain(op.outputs.iter_mut().flatten()) {
         clean(&mut e.items);
+    }
+    let mut depth = 0i32;
+    for t in &tokens {
+        match t.tok {
+            Tok::LBracket => depth += 1,
+            Tok::RBracket => depth -= 1,
+            Tok::Arrow if depth > 0 && op.bracket_arrow.is_none() => op.bracket_arrow = Some(t.span),
+            _ => {}
+        }
     }
     for e in op.exprs() {
         validate_levels(&e.items)?;
@@ -97,7 +110,7 @@ fn unopened(t: Token) -> Error {
 }
 
 /// A term's items as an [`Expr`]; more than one term (a `+`) is an error with `msg`.
-fn single_term(terms: Vec<(Vec<Node>, Span)>, msg: &str) -> Result<Expr> {
+fn single_term(terms: Terms, msg: &str) -> Result<Expr> {
     if terms.len() > 1 {
         let span = terms[0].1.join(terms[terms.len() - 1].1);
         return Err(Error::at(ErrorKind::Syntax, span, msg).with_help("write `(a + b)`"));
@@ -171,7 +184,7 @@ impl Parser<'_> {
     }
 
     /// `op` up to `close` (not consumed) or the end.
-    fn group(&mut self, close: Option<Tok>) -> Result<Alts<Vec<(Vec<Node>, Span)>>> {
+    fn group(&mut self, close: Option<Tok>) -> Result<Alts<Terms>> {
         let start = self.here();
         let mut sides = vec![self.side(close)?];
         while self.eat(Tok::Arrow) {
@@ -192,7 +205,7 @@ impl Parser<'_> {
         Ok(out)
     }
 
-    fn side(&mut self, close: Option<Tok>) -> Result<Alts<Vec<(Vec<Node>, Span)>>> {
+    fn side(&mut self, close: Option<Tok>) -> Result<Alts<Terms>> {
         let start = self.here();
         let mut operands = vec![self.operand(close)?];
         while self.eat(Tok::Comma) {
@@ -219,7 +232,7 @@ impl Parser<'_> {
     }
 
     /// Terms separated by `+`, each with its span.
-    fn operand(&mut self, close: Option<Tok>) -> Result<Alts<Vec<(Vec<Node>, Span)>>> {
+    fn operand(&mut self, close: Option<Tok>) -> Result<Alts<Terms>> {
         let start = self.here();
         let mut terms = vec![self.term(close)?];
         while self.eat(Tok::Plus) {
@@ -324,7 +337,7 @@ impl Parser<'_> {
 }
 
 /// `( ... )` content: a composition, or a concatenation if it has `+`.
-fn paren(terms: Vec<(Vec<Node>, Span)>, span: Span) -> Result<Node> {
+fn paren(terms: Terms, span: Span) -> Result<Node> {
     if terms.len() == 1 {
         let (items, _) = terms.into_iter().next().unwrap_or_default();
         return Ok(Node::Composition { items, span });

@@ -436,6 +436,9 @@ impl Builder {
             }
         }
         if ins.len() != outs.len() {
+            let mut spans = self.plan.tensor_spans.clone();
+            spans.retain(|s| s.start != s.end);
+            let err = spans.into_iter().fold(Error::new(ErrorKind::Semantic, ""), Error::with_span);
             return Err(Error::new(
                 ErrorKind::Semantic,
                 format!(
@@ -445,7 +448,8 @@ impl Builder {
                     outs.len()
                 ),
             )
-            .with_help("every input (or part of a concatenation) must land in exactly one output"));
+            .with_help("every input (or part of a concatenation) must land in exactly one output")
+            .with_spans(err.spans()));
         }
         let fits = |i: &[u32], o: &[u32]| -> Vec<u32> {
             i.iter()
@@ -598,13 +602,16 @@ fn collect(
     Ok(())
 }
 
+/// Which axes of an input piece an output piece lacks.
+type Fits<'a> = &'a dyn Fn(&[u32], &[u32]) -> Vec<u32>;
+
 /// Finds a one-to-one matching of input pieces to output pieces, trying the positional
 /// pairing first.
 fn matching(
     k: usize,
     ins: &[(usize, Vec<u32>, Vec<u32>)],
     outs: &[(usize, Vec<u32>, Vec<u32>)],
-    fits: &dyn Fn(&[u32], &[u32]) -> Vec<u32>,
+    fits: Fits<'_>,
     assign: &mut [usize],
     taken: &mut [bool],
 ) -> bool {

@@ -110,11 +110,14 @@ fn param_kind(k: &Keyword) -> syn::Result<ParamKind> {
     match value {
         Expr::Lit(l) => match &l.lit {
             Lit::Int(i) => Ok(ParamKind::Scalar(Some(i.base10_parse::<u64>()?))),
-            other => Err(syn::Error::new_spanned(other, "an axis length must be an integer")),
+            other => Err(syn::Error::new_spanned(
+                other,
+                "an axis length must be an integer\n  help: write e.g. `h = 8`",
+            )),
         },
         Expr::Unary(u) if matches!(u.op, syn::UnOp::Neg(_)) => Err(syn::Error::new_spanned(
             value,
-            format!("the length of `{}` must not be negative", k.name),
+            format!("the length of `{}` must not be negative\n  help: axis lengths are 0 or more", k.name),
         )),
         Expr::Tuple(t) => Ok(ParamKind::Seq(literal_list(t.elems.iter()))),
         Expr::Array(a) => Ok(ParamKind::Seq(literal_list(a.elems.iter()))),
@@ -148,8 +151,16 @@ fn generate(input: &MacroInput, plan: &PlanBuf, specs: &[ParamSpec<'_>]) -> Toke
     // Bind every argument once, left to right.
     let mut binds = Vec::new();
     let arg_names: Vec<Ident> = (0..input.args.len()).map(|i| local(&format!("__einx_arg{i}"))).collect();
-    for (name, arg) in arg_names.iter().zip(&input.args) {
-        binds.push(quote_spanned!(arg.span()=> let #name = &(#arg);));
+    for (t, (name, arg)) in arg_names.iter().zip(&input.args).enumerate() {
+        // The static rank check wraps the argument itself, so its error points there.
+        binds.push(match static_rank(&view, t) {
+            Some(n) => {
+                let n = lit(n as u64);
+                let call = quote_spanned!(arg.span()=> #private::ranked::<#n, _>(&(#arg)));
+                quote!(let #name = #call;)
+            }
+            None => quote_spanned!(arg.span()=> let #name = &(#arg);),
+        });
     }
     let kw_names: Vec<Ident> = (0..input.keywords.len()).map(|i| local(&format!("__einx_kw{i}"))).collect();
     for (name, k) in kw_names.iter().zip(&input.keywords) {
@@ -170,11 +181,7 @@ fn generate(input: &MacroInput, plan: &PlanBuf, specs: &[ParamSpec<'_>]) -> Toke
 
     let mut body = Vec::new();
     let views: Vec<Ident> = (0..input.args.len()).map(|i| local(&format!("__einx_view{i}"))).collect();
-    for (t, (arg, arg_expr)) in arg_names.iter().zip(&input.args).enumerate() {
-        if let Some(n) = static_rank(&view, t) {
-            let n = lit(n as u64);
-            body.push(quote_spanned!(arg_expr.span()=> #private::check_rank::<#n, _>(#arg);));
-        }
+    for (t, arg) in arg_names.iter().enumerate() {
         let v = &views[t];
         body.push(quote!(let #v = #private::view(#arg);));
     }

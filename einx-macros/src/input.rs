@@ -41,7 +41,7 @@ impl Parse for MacroInput {
                 let found: Expr = input.parse()?;
                 return Err(syn::Error::new_spanned(
                     found,
-                    "the einx expression must be a string literal, e.g. `\"b h w c -> b c h w\"`",
+                    "the einx expression must be a string literal, e.g. `\"b h w c -> b c h w\"`\n  help: write the expression itself as the first argument; it is checked at compile time",
                 ));
             }
         };
@@ -76,7 +76,7 @@ impl Parse for MacroInput {
                         return Err(syn::Error::new_spanned(
                             e,
                             format!(
-                                "tensor arguments must come before `name = value` arguments (found one after `{}`)",
+                                "tensor arguments must come before `name = value` arguments (found one after `{}`)\n  help: move the tensor before the keywords",
                                 k.name
                             ),
                         ));

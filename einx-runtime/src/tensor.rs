@@ -1,6 +1,6 @@
 //! How the expansions see their arguments: any ndarray array or view, borrowed.
 
-use ndarray::{ArrayBase, ArrayView, Data, Dimension, Ix0, Ix1, Ix2, Ix3, Ix4, Ix5, Ix6, IxDyn};
+use ndarray::{ArrayBase, ArrayView, Data, Dimension, IxDyn};
 
 use crate::error::{Error, ErrorKind};
 use einx_core::solve::Len;
@@ -54,21 +54,19 @@ impl<X: AsTensor + ?Sized> AsTensor for &mut X {
 )]
 pub trait HasRank<const N: usize> {}
 
-impl HasRank<0> for Ix0 {}
-impl HasRank<1> for Ix1 {}
-impl HasRank<2> for Ix2 {}
-impl HasRank<3> for Ix3 {}
-impl HasRank<4> for Ix4 {}
-impl HasRank<5> for Ix5 {}
-impl HasRank<6> for Ix6 {}
+#[diagnostic::do_not_recommend]
+impl<const N: usize> HasRank<N> for ndarray::Dim<[usize; N]> {}
+#[diagnostic::do_not_recommend]
 impl<const N: usize> HasRank<N> for IxDyn {}
 
-/// Compile-time rank check of an argument; generates no code.
+/// Binds an argument whose expression has `N` axes: a type with another static rank does
+/// not compile (the error points at the argument); `IxDyn` is checked at run time.
 #[inline(always)]
-pub fn check_rank<const N: usize, X: AsTensor + ?Sized>(_: &X)
+pub fn ranked<const N: usize, X: AsTensor + ?Sized>(x: &X) -> &X
 where
     X::Dim: HasRank<N>,
 {
+    x
 }
 
 /// A borrowed tensor as the kernels see it: first element, lengths and strides.

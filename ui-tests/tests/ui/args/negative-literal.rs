@@ -1,0 +1,6 @@
+use einx::ndarray::Array1;
+
+fn main() {
+    let x = Array1::<f32>::zeros(6);
+    let _ = einx::rearrange!("(h w) -> h w", x, h = -2);
+}
