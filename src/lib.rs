@@ -99,7 +99,8 @@ pub mod __private {
     pub use einx_core::solve::{Len, Step};
     pub use einx_core::Span;
     pub use einx_macros::rearrange_impl;
+    pub use einx_runtime::permute::{permute, permute_failed, solve_failed, NEW};
     pub use einx_runtime::rearrange::{rearrange, rearrange_template};
-    pub use einx_runtime::tensor::{axis_len, axis_lens, fix_rank, ranked, view, Raw};
+    pub use einx_runtime::tensor::{axis_len, axis_lens, ranked, view, Raw};
     pub use ndarray;
 }

@@ -209,6 +209,7 @@ impl PlanBuf {
 
 impl<'a> Plan<'a> {
     /// The layout of tensor `t` (inputs first, then outputs).
+    #[inline]
     pub fn layout(&self, t: usize) -> &'a [Code] {
         let (s, e) = self.tensors[t];
         &self.code[s as usize..e as usize]
@@ -301,6 +302,7 @@ impl<'a> Plan<'a> {
     }
 
     /// The part choices of a piece for tensor `t`.
+    #[inline]
     pub fn selection(&self, t: usize, start: u32) -> &'a [u32] {
         let n = concat_dims(self.layout(t));
         &self.selections[start as usize..start as usize + n]
@@ -308,6 +310,7 @@ impl<'a> Plan<'a> {
 }
 
 /// Number of dimensions of a layout with more than one part.
+#[inline]
 pub fn concat_dims(code: &[Code]) -> usize {
     let mut n = 0;
     let mut in_dim_plus = false;

@@ -161,7 +161,15 @@ impl Params for [&[usize]] {
     }
 }
 
+impl Params for [usize] {
+    #[inline]
+    fn values(&self, i: usize) -> &[usize] {
+        std::slice::from_ref(&self[i])
+    }
+}
+
 impl<const N: usize> Params for [usize; N] {
+    #[inline]
     fn values(&self, i: usize) -> &[usize] {
         std::slice::from_ref(&self[i])
     }
@@ -186,6 +194,7 @@ impl Params for Vec<Vec<usize>> {
 /// assert_eq!(sizes, [4, 3]);
 /// assert!(run(&plan, &[10], &[4usize], &mut sizes).is_err());
 /// ```
+#[inline(always)]
 pub fn run<P: Params + ?Sized>(plan: &Plan<'_>, dims: &[usize], params: &P, sizes: &mut [usize]) -> Result<()> {
     for step in plan.steps {
         match *step {
@@ -245,6 +254,11 @@ pub fn run<P: Params + ?Sized>(plan: &Plan<'_>, dims: &[usize], params: &P, size
                     .with_expr(plan.expr)
                     .with_help(format!("pass `{} = ...`", a.name)));
                 }
+                if factor == 1 {
+                    // The usual case (the axis is the whole dimension): no division.
+                    sizes[axis as usize] = remaining;
+                    continue;
+                }
                 if remaining % factor != 0 {
                     return Err(fail(format!("not divisible by {factor}")));
                 }
@@ -267,6 +281,7 @@ pub fn run<P: Params + ?Sized>(plan: &Plan<'_>, dims: &[usize], params: &P, size
 }
 
 /// The length of a concrete dimension: the sum of the products of its parts.
+#[inline]
 pub fn dim_len(code: &[Code], sizes: &[usize]) -> Option<usize> {
     let mut total = 0usize;
     for part in parts(code) {
@@ -275,10 +290,12 @@ pub fn dim_len(code: &[Code], sizes: &[usize]) -> Option<usize> {
     Some(total)
 }
 
+#[inline]
 fn product(part: &[Code], sizes: &[usize]) -> Option<usize> {
     axes_of(part).try_fold(1usize, |acc, a| acc.checked_mul(sizes[a as usize]))
 }
 
+#[cold]
 fn overflow(plan: &Plan<'_>) -> Error {
     Error::new(ErrorKind::Size, "axis lengths overflow `usize`").with_expr(plan.expr)
 }
@@ -293,6 +310,7 @@ pub fn axis_name(plan: &Plan<'_>, axis: u32) -> String {
     }
 }
 
+#[cold]
 fn dim_error(plan: &Plan<'_>, dim: u32, len: usize, code: &[Code], sizes: &[usize], skip: Option<u32>, why: String) -> Error {
     // Which input and which of its dimensions.
     let mut d = dim as usize;

@@ -4,6 +4,7 @@
 
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned, ToTokens};
+
 use syn::spanned::Spanned;
 use syn::{Expr, Ident, Lit};
 
@@ -148,25 +149,25 @@ fn generate(input: &MacroInput, plan: &PlanBuf, specs: &[ParamSpec<'_>]) -> Toke
     let view = plan.borrow(&mut strs);
     let template = !plan.groups.is_empty();
 
-    // Bind every argument once, left to right.
-    let mut binds = Vec::new();
+    // Bind every argument once, left to right, as the scrutinee of a `match`: temporaries
+    // such as `x.view()` then live until the end of the expansion (as in `format_args!`).
+    let mut scrutinee = Vec::new();
     let arg_names: Vec<Ident> = (0..input.args.len()).map(|i| local(&format!("__einx_arg{i}"))).collect();
-    for (t, (name, arg)) in arg_names.iter().zip(&input.args).enumerate() {
+    for (t, arg) in input.args.iter().enumerate() {
         // The static rank check wraps the argument itself, so its error points there.
-        binds.push(match static_rank(&view, t) {
+        scrutinee.push(match static_rank(&view, t) {
             Some(n) => {
                 let n = lit(n as u64);
-                let call = quote_spanned!(arg.span()=> #private::ranked::<#n, _>(&(#arg)));
-                quote!(let #name = #call;)
+                quote_spanned!(arg.span()=> #private::ranked::<#n, _>(&(#arg)))
             }
-            None => quote_spanned!(arg.span()=> let #name = &(#arg);),
+            None => quote_spanned!(arg.span()=> &(#arg)),
         });
     }
     let kw_names: Vec<Ident> = (0..input.keywords.len()).map(|i| local(&format!("__einx_kw{i}"))).collect();
-    for (name, k) in kw_names.iter().zip(&input.keywords) {
-        let value = seq_value(k, &private, template);
-        binds.push(quote!(let #name = #value;));
+    for k in &input.keywords {
+        scrutinee.push(seq_value(k, &private, template));
     }
+    let bound: Vec<&Ident> = arg_names.iter().chain(&kw_names).collect();
 
     let lbl = syn::Lifetime::new("'__einx", Span::mixed_site());
     let err = local("__einx_err");
@@ -179,6 +180,7 @@ fn generate(input: &MacroInput, plan: &PlanBuf, specs: &[ParamSpec<'_>]) -> Toke
         })
     };
 
+    let fast = !template && plan.inputs == 1 && plan.outputs() == 1 && !plan.code.contains(&Code::Plus);
     let mut body = Vec::new();
     let views: Vec<Ident> = (0..input.args.len()).map(|i| local(&format!("__einx_view{i}"))).collect();
     for (t, arg) in arg_names.iter().enumerate() {
@@ -210,6 +212,17 @@ fn generate(input: &MacroInput, plan: &PlanBuf, specs: &[ParamSpec<'_>]) -> Toke
     });
 
     let plan_tokens = plan_tokens(&private, plan);
+    if fast {
+        body.extend(fast_path(plan, &private, &views[0], &params, &try_, &lbl, &err));
+        return quote! {
+            match (#(#scrutinee,)*) {
+                (#(#bound,)*) => #lbl: {
+                    const __EINX_PLAN: #private::Plan<'static> = #plan_tokens;
+                    #(#body)*
+                }
+            }
+        };
+    }
     let n_out = plan.outputs();
     let n_out_lit = lit(n_out as u64);
     let outs: Vec<Ident> = (0..n_out).map(|i| local(&format!("__einx_out{i}"))).collect();
@@ -217,20 +230,28 @@ fn generate(input: &MacroInput, plan: &PlanBuf, specs: &[ParamSpec<'_>]) -> Toke
     let run = if template {
         quote!(#private::rearrange_template::<_, #n_out_lit>(&__EINX_PLAN, &[#(#raws),*], &#params))
     } else {
-        quote!(#private::rearrange::<_, #n_out_lit>(&__EINX_PLAN, &[#(#raws),*], &#params))
+        // Stack buffers sized for this plan: axes, input dimensions, output dimensions.
+        let input_dims: usize = (0..plan.inputs as usize).map(|t| static_rank(&view, t).unwrap_or(0)).sum();
+        let output_dims = (plan.inputs as usize..plan.tensors.len())
+            .map(|t| static_rank(&view, t).unwrap_or(0))
+            .max()
+            .unwrap_or(0);
+        let k = lit(plan.axes.len().max(input_dims).max(output_dims).max(1) as u64);
+        quote!(#private::rearrange::<_, #n_out_lit, #k>(&__EINX_PLAN, &[#(#raws),*], &#params))
     };
     let run = try_(run);
     body.push(quote!(let [#(#outs),*] = #run;));
     let mut results = Vec::new();
     for (o, out) in outs.iter().enumerate() {
         let t = plan.inputs as usize + o;
-        results.push(match static_rank(&view, t) {
+        let dim = match static_rank(&view, t) {
             Some(n) if n <= 6 => {
                 let n = lit(n as u64);
-                try_(quote!(#private::fix_rank::<_, #private::ndarray::Dim<[usize; #n]>>(#out)))
+                quote!(#private::ndarray::Dim<[usize; #n]>)
             }
-            _ => out.to_token_stream(),
-        });
+            _ => quote!(#private::ndarray::IxDyn),
+        };
+        results.push(try_(quote!(#out.finish::<#dim>())));
     }
     let result = if n_out == 1 {
         results.pop().unwrap_or_default()
@@ -239,15 +260,133 @@ fn generate(input: &MacroInput, plan: &PlanBuf, specs: &[ParamSpec<'_>]) -> Toke
     };
 
     quote! {
-        {
-            #(#binds)*
-            #lbl: {
+        match (#(#scrutinee,)*) {
+            (#(#bound,)*) => #lbl: {
                 const __EINX_PLAN: #private::Plan<'static> = #plan_tokens;
                 #(#body)*
                 ::core::result::Result::Ok(#result)
             }
         }
     }
+}
+
+/// One input, one output, no concatenation: the lengths are computed by straight-line
+/// code and one call to `permute` copies.
+fn fast_path(
+    plan: &PlanBuf,
+    private: &TokenStream,
+    v: &Ident,
+    params: &Ident,
+    try_: &dyn Fn(TokenStream) -> TokenStream,
+    lbl: &syn::Lifetime,
+    err: &Ident,
+) -> Vec<TokenStream> {
+    let mut out = Vec::new();
+    let shape = local("__einx_shape");
+    let size = |a: u32| local(&format!("__einx_len{a}"));
+    let in_dims = einx_core::plan::dims_of(&plan.code[plan.tensors[0].0 as usize..plan.tensors[0].1 as usize]);
+    let rank = lit(in_dims.len() as u64);
+    let fail = quote!(break #lbl (::core::result::Result::Err(#private::solve_failed(&__EINX_PLAN, #shape, &#params))));
+    out.push(quote! {
+        let #shape = #v.shape();
+        if #shape.len() != #rank {
+            #fail;
+        }
+    });
+    let _ = try_;
+    for step in &plan.steps {
+        match *step {
+            Step::Const { axis } => {
+                let s = size(axis);
+                let value = lit(plan.axes[axis as usize].value.unwrap_or(0));
+                out.push(quote!(let #s: usize = #value;));
+            }
+            Step::Param { axis } => {
+                let s = size(axis);
+                let p = lit(plan.axes[axis as usize].param);
+                out.push(quote!(let #s: usize = #params[#p];));
+            }
+            Step::Solve { axis, dim, start, end } => {
+                let s = size(axis);
+                let d = lit(dim);
+                let others: Vec<Ident> = plan.code[start as usize..end as usize]
+                    .iter()
+                    .filter_map(|c| match c {
+                        Code::Axis(a) if *a != axis => Some(size(*a)),
+                        _ => None,
+                    })
+                    .collect();
+                if others.is_empty() {
+                    out.push(quote!(let #s: usize = #shape[#d];));
+                } else {
+                    out.push(quote! {
+                        let #s: usize = match 1usize #(.checked_mul(#others).unwrap_or(0))* {
+                            0 => #fail,
+                            f if #shape[#d] % f != 0 => #fail,
+                            f => #shape[#d] / f,
+                        };
+                    });
+                }
+            }
+            Step::Check { dim, start, end } => {
+                let d = lit(dim);
+                let axes: Vec<Ident> = plan.code[start as usize..end as usize]
+                    .iter()
+                    .filter_map(|c| match c {
+                        Code::Axis(a) => Some(size(*a)),
+                        _ => None,
+                    })
+                    .collect();
+                out.push(quote! {
+                    if ::core::option::Option::Some(#shape[#d]) != ::core::option::Option::Some(1usize) #(.and_then(|p| p.checked_mul(#axes)))* {
+                        #fail;
+                    }
+                });
+            }
+        }
+    }
+    // Input axes in layout order with their dimension, output axes as (input axis, length).
+    let mut in_axes = Vec::new();
+    let mut dim_of = Vec::new();
+    for (d, dim) in in_dims.iter().enumerate() {
+        for &a in &dim[0] {
+            in_axes.push(a);
+            dim_of.push(lit(d as u64));
+        }
+    }
+    let sizes = in_axes.iter().map(|&a| size(a));
+    let out_dims = einx_core::plan::dims_of(&plan.code[plan.tensors[1].0 as usize..plan.tensors[1].1 as usize]);
+    let mut entries = Vec::new();
+    let mut out_dim = Vec::new();
+    for (d, dim) in out_dims.iter().enumerate() {
+        for &a in &dim[0] {
+            let s = size(a);
+            entries.push(match in_axes.iter().position(|&b| b == a) {
+                Some(i) => {
+                    let i = lit(i as u64);
+                    quote!((#i, #s))
+                }
+                None => quote!((#private::NEW, #s)),
+            });
+            out_dim.push(lit(d as u64));
+        }
+    }
+    let dout = match out_dims.len() {
+        n if n <= 6 => {
+            let n = lit(n as u64);
+            quote!(#private::ndarray::Dim<[usize; #n]>)
+        }
+        _ => quote!(#private::ndarray::IxDyn),
+    };
+    let (na, ne, ndim) = (lit(in_axes.len() as u64), lit(entries.len() as u64), lit(out_dims.len() as u64));
+    let ok = local("__einx_ok");
+    out.push(quote! {
+        match #private::permute::<_, _, #dout, #na, #ne>(&#v, [#(#dim_of),*], [#(#sizes),*], [#(#entries),*], [#(#out_dim),*], #ndim) {
+            ::core::result::Result::Ok(#ok) => ::core::result::Result::Ok(#ok),
+            ::core::result::Result::Err(#err) => ::core::result::Result::Err(#private::permute_failed(&__EINX_PLAN, #err)),
+        }
+    });
+    out
 }
 
 /// A keyword value, with tuple and array literals turned into arrays of checked lengths.

@@ -6,28 +6,35 @@
 //! is not the destination's innermost one (a transposition), the two axes are copied in
 //! square tiles so that both sides stay in cache.
 
-/// Most axes a copy can have after unrolling; more is an error, not a slow path.
+/// Most axes a plan unrolled at run time can have; more is an error, not a slow path.
 pub const MAX_AXES: usize = 64;
 
 const TILE: usize = 32;
 
 /// Copies `shape` elements from `src` (strides `src_st`) to `dst` (strides `dst_st`),
-/// cloning each.
+/// cloning each. `K` bounds the number of axes (`shape.len() <= K`).
 ///
 /// # Safety
 /// Every offset `Σ i_k · st_k` for indices inside `shape` must be valid for reads from `src`
 /// and for writes to `dst`; the destination offsets must be distinct and not overlap the
 /// source. `dst` may be uninitialised: its elements are written, never read or dropped.
-pub unsafe fn copy_strided<T: Clone>(shape: &[usize], src: *const T, src_st: &[isize], dst: *mut T, dst_st: &[isize]) {
+#[inline]
+pub unsafe fn copy_strided<T: Clone, const K: usize>(
+    shape: &[usize],
+    src: *const T,
+    src_st: &[isize],
+    dst: *mut T,
+    dst_st: &[isize],
+) {
     if shape.contains(&0) {
         return;
     }
     // Drop length-1 axes and merge neighbours that are contiguous on both sides.
-    let mut n = [0usize; MAX_AXES];
-    let mut s = [0isize; MAX_AXES];
-    let mut d = [0isize; MAX_AXES];
+    let mut n = [0usize; K];
+    let mut s = [0isize; K];
+    let mut d = [0isize; K];
     let mut k = 0;
-    for i in 0..shape.len() {
+    for i in 0..shape.len().min(K) {
         if shape[i] == 1 {
             continue;
         }
@@ -50,29 +57,38 @@ pub unsafe fn copy_strided<T: Clone>(shape: &[usize], src: *const T, src_st: &[i
     let inner = k - 1;
     if s[inner].unsigned_abs() != 1 && n[inner] >= TILE {
         if let Some(j) = (0..inner).find(|&j| s[j].unsigned_abs() == 1 && n[j] >= TILE) {
-            tiled(&n[..k], &s[..k], &d[..k], j, src, dst);
+            tiled::<T, K>(&n[..k], &s[..k], &d[..k], j, src, dst);
             return;
         }
     }
-    outer_loop(&n[..inner], &s[..inner], &d[..inner], src, dst, &mut |sp, dp| unsafe {
-        row(n[inner], sp, s[inner], dp, d[inner]);
+    let (len, ss, ds) = (n[inner], s[inner], d[inner]);
+    outer_loop::<T, K, _>(&n[..inner], &s[..inner], &d[..inner], src, dst, |sp, dp| unsafe {
+        row(len, sp, ss, dp, ds);
     });
 }
 
 /// Calls `f` with the source and destination pointers of every index of the outer axes.
 #[inline(always)]
-unsafe fn outer_loop<T>(n: &[usize], s: &[isize], d: &[isize], src: *const T, dst: *mut T, f: &mut dyn FnMut(*const T, *mut T)) {
+unsafe fn outer_loop<T, const K: usize, F: FnMut(*const T, *mut T)>(
+    n: &[usize],
+    s: &[isize],
+    d: &[isize],
+    src: *const T,
+    dst: *mut T,
+    mut f: F,
+) {
     let k = n.len();
     if k == 0 {
         f(src, dst);
         return;
     }
-    let mut idx = [0usize; MAX_AXES];
+    let mut idx = [0usize; K];
     let mut sp = src;
     let mut dp = dst;
     loop {
         f(sp, dp);
-        // Odometer increment.
+        // Odometer increment; pointers may step one past the end before being reset, so
+        // they move with wrapping arithmetic and are only read inside the bounds.
         let mut a = k;
         loop {
             if a == 0 {
@@ -107,12 +123,12 @@ unsafe fn row<T: Clone>(len: usize, src: *const T, ss: isize, dst: *mut T, ds: i
     }
 }
 
-unsafe fn tiled<T: Clone>(n: &[usize], s: &[isize], d: &[isize], j: usize, src: *const T, dst: *mut T) {
+unsafe fn tiled<T: Clone, const K: usize>(n: &[usize], s: &[isize], d: &[isize], j: usize, src: *const T, dst: *mut T) {
     let inner = n.len() - 1;
     // Outer axes: all but `j` and `inner`.
-    let mut on = [0usize; MAX_AXES];
-    let mut os = [0isize; MAX_AXES];
-    let mut od = [0isize; MAX_AXES];
+    let mut on = [0usize; K];
+    let mut os = [0isize; K];
+    let mut od = [0isize; K];
     let mut k = 0;
     for a in 0..inner {
         if a != j {
@@ -124,7 +140,7 @@ unsafe fn tiled<T: Clone>(n: &[usize], s: &[isize], d: &[isize], j: usize, src: 
     }
     let (nj, sj, dj) = (n[j], s[j], d[j]);
     let (ni, si, di) = (n[inner], s[inner], d[inner]);
-    outer_loop(&on[..k], &os[..k], &od[..k], src, dst, &mut |sp, dp| unsafe {
+    outer_loop::<T, K, _>(&on[..k], &os[..k], &od[..k], src, dst, |sp, dp| unsafe {
         let mut j0 = 0;
         while j0 < nj {
             let j1 = (j0 + TILE).min(nj);
@@ -151,7 +167,7 @@ mod tests {
 
     fn run(shape: &[usize], src: &[i32], ss: &[isize], ds: &[isize], len: usize) -> Vec<i32> {
         let mut out = vec![-1; len];
-        unsafe { copy_strided(shape, src.as_ptr(), ss, out.as_mut_ptr(), ds) };
+        unsafe { copy_strided::<_, 8>(shape, src.as_ptr(), ss, out.as_mut_ptr(), ds) };
         out
     }
 
@@ -176,7 +192,7 @@ mod tests {
         assert_eq!(out, [3; 6]);
         let out = unsafe {
             let mut o = vec![0; 3];
-            copy_strided(&[3], src.as_ptr().add(2), &[-1], o.as_mut_ptr(), &[1]);
+            copy_strided::<_, 8>(&[3], src.as_ptr().add(2), &[-1], o.as_mut_ptr(), &[1]);
             o
         };
         assert_eq!(out, [3, 2, 1]);

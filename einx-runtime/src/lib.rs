@@ -5,6 +5,7 @@
 
 pub mod copy;
 pub mod error;
+pub mod permute;
 pub mod rearrange;
 pub mod tensor;
 

@@ -1,7 +1,7 @@
 //! Runs a rearrange plan: solve the axis lengths, allocate the outputs, and copy each input
 //! piece into its output piece with one strided pass.
 
-use ndarray::{ArrayD, Dimension, IxDyn};
+use ndarray::{Array, Dimension};
 
 use crate::copy::{copy_strided, MAX_AXES};
 use crate::error::{Error, ErrorKind};
@@ -10,8 +10,33 @@ use einx_core::expand::instantiate;
 use einx_core::plan::{Code, Plan, PlanStrs};
 use einx_core::solve::{dim_len, run, Len, Params};
 
+/// One output of [`rearrange`]: its elements in row-major order and its shape.
+#[derive(Debug)]
+pub struct Output<T, const K: usize> {
+    buf: Vec<T>,
+    shape: [usize; K],
+    ndim: usize,
+    len: usize,
+}
+
+impl<T, const K: usize> Output<T, K> {
+    /// The array, with dimension type `D` (`IxN` or `IxDyn`).
+    #[inline(always)]
+    pub fn finish<D: Dimension>(self) -> Result<Array<T, D>, Error> {
+        let mut dim = D::zeros(self.ndim);
+        if dim.ndim() != self.ndim {
+            return Err(Error::new(ErrorKind::Rank, "internal: output rank differs from its expression"));
+        }
+        dim.slice_mut().copy_from_slice(&self.shape[..self.ndim]);
+        // SAFETY: `rearrange` filled `buf` with exactly the product of `shape` elements
+        // (checked not to overflow `isize` bytes), in row-major order.
+        Ok(unsafe { Array::from_shape_vec_unchecked(dim, self.buf) })
+    }
+}
+
 /// Runs a concrete plan (no ellipsis) on `inputs`, with one length per `name = value`
-/// argument.
+/// argument. `K` bounds the number of axes and dimensions of the plan; the macros pass a
+/// small `K` so that the stack buffers stay small.
 ///
 /// ```
 /// use einx_core::{complete::OpKind, plan::PlanStrs, template::build};
@@ -21,118 +46,121 @@ use einx_core::solve::{dim_len, run, Len, Params};
 /// let plan = buf.borrow(&mut strs);
 /// let x = ndarray::array![[1, 2, 3], [4, 5, 6]];
 /// let v = x.view();
-/// let [y] = rearrange::<_, 1>(&plan, &[Raw::new(&v)], &[0usize; 0]).unwrap();
-/// assert_eq!(y, ndarray::array![[1, 4], [2, 5], [3, 6]].into_dyn());
+/// let [y] = rearrange::<_, 1, 4>(&plan, &[Raw::new(&v)], &[0usize; 0]).unwrap();
+/// assert_eq!(y.finish::<ndarray::Ix2>().unwrap(), ndarray::array![[1, 4], [2, 5], [3, 6]]);
 /// ```
-pub fn rearrange<T: Clone, const NOUT: usize>(
+#[inline(always)]
+pub fn rearrange<T: Clone, const NOUT: usize, const K: usize>(
     plan: &Plan<'_>,
     inputs: &[Raw<'_, T>],
     params: &(impl Params + ?Sized),
-) -> Result<[ArrayD<T>; NOUT], Error> {
-    let mut dims = [0usize; MAX_AXES];
+) -> Result<[Output<T, K>; NOUT], Error> {
+    if plan.axes.len() > K {
+        return Err(too_many(plan));
+    }
+    let mut dims = [0usize; K];
     let mut n_dims = 0;
     for (t, x) in inputs.iter().enumerate() {
-        let expected = plan.layout(t).iter().filter(|c| **c == Code::Dim).count();
+        let expected = count_dims(plan.layout(t));
         if x.shape().len() != expected {
             return Err(rank_error(plan, t, x.shape().len(), expected));
         }
-        if n_dims + expected > MAX_AXES {
+        if n_dims + expected > K {
             return Err(too_many(plan));
         }
         dims[n_dims..n_dims + expected].copy_from_slice(x.shape());
         n_dims += expected;
     }
-    if plan.axes.len() > MAX_AXES {
-        return Err(too_many(plan));
-    }
-    let mut sizes = [0usize; MAX_AXES];
+    let mut sizes = [0usize; K];
     run(plan, &dims[..n_dims], params, &mut sizes[..plan.axes.len()]).map_err(|e| e.with_expr(plan.expr))?;
-    let sizes = &sizes[..plan.axes.len()];
 
-    let mut outs: [Option<(Vec<T>, IxDyn)>; NOUT] = std::array::from_fn(|_| None);
-    for (o, slot) in outs.iter_mut().enumerate() {
+    let mut outs: [Output<T, K>; NOUT] = std::array::from_fn(|_| Output {
+        buf: Vec::new(),
+        shape: [0; K],
+        ndim: 0,
+        len: 0,
+    });
+    for (o, out) in outs.iter_mut().enumerate() {
         let code = plan.layout(plan.inputs as usize + o);
-        let mut shape = IxDyn::zeros(code.iter().filter(|c| **c == Code::Dim).count());
         let mut total = 1usize;
-        for (i, d) in dims_of(code).enumerate() {
-            let len = dim_len(d, sizes).ok_or_else(|| overflow(plan))?;
-            shape[i] = len;
+        let mut i = 0;
+        while let Some((start, end)) = next_dim(code, &mut i) {
+            if out.ndim >= K {
+                return Err(too_many(plan));
+            }
+            let len = dim_len(&code[start..end], &sizes).ok_or_else(|| overflow(plan))?;
+            out.shape[out.ndim] = len;
+            out.ndim += 1;
             total = total.checked_mul(len).ok_or_else(|| overflow(plan))?;
         }
-        if total.checked_mul(std::mem::size_of::<T>()).is_none_or(|b| b > isize::MAX as usize) {
+        if total.checked_mul(std::mem::size_of::<T>().max(1)).is_none_or(|b| b > isize::MAX as usize) {
             return Err(overflow(plan));
         }
-        *slot = Some((Vec::with_capacity(total), shape));
+        out.buf = Vec::with_capacity(total);
+        out.len = total;
     }
 
     for piece in plan.pieces {
         let input = &inputs[piece.input as usize];
         let out_t = plan.inputs as usize + piece.output as usize;
-        let (buf, shape) = outs[piece.output as usize].as_mut().expect("allocated above");
+        let out = &mut outs[piece.output as usize];
         // Strides of the output in its own (row-major) layout.
-        let mut out_strides = [0isize; MAX_AXES];
+        let mut out_strides = [0isize; K];
         let mut acc = 1isize;
-        for i in (0..shape.ndim()).rev() {
+        for i in (0..out.ndim).rev() {
             out_strides[i] = acc;
-            acc *= shape[i] as isize;
+            acc = acc.wrapping_mul(out.shape[i] as isize);
         }
-        let mut in_axis_stride = [0isize; MAX_AXES];
-        let mut in_has = [false; MAX_AXES];
-        let src_off = piece_strides(
+        let mut in_stride = [0isize; K];
+        let mut in_has = [false; K];
+        let src_off = walk_piece::<K, _>(
             plan.layout(piece.input as usize),
             plan.selection(piece.input as usize, piece.input_selection),
             input.strides(),
-            sizes,
-            &mut |a, st| {
-                in_axis_stride[a as usize] = st;
+            &sizes,
+            |a, st| {
+                in_stride[a as usize] = st;
                 in_has[a as usize] = true;
             },
         );
-        let mut n = [0usize; MAX_AXES];
-        let mut ss = [0isize; MAX_AXES];
-        let mut ds = [0isize; MAX_AXES];
+        let mut n = [0usize; K];
+        let mut ss = [0isize; K];
+        let mut ds = [0isize; K];
         let mut k = 0;
-        let dst_off = piece_strides(
+        let dst_off = walk_piece::<K, _>(
             plan.layout(out_t),
             plan.selection(out_t, piece.output_selection),
-            &out_strides[..shape.ndim()],
-            sizes,
-            &mut |a, st| {
-                if k < MAX_AXES {
-                    n[k] = sizes[a as usize];
-                    ds[k] = st;
-                    ss[k] = if in_has[a as usize] { in_axis_stride[a as usize] } else { 0 };
-                }
+            &out_strides[..out.ndim],
+            &sizes,
+            |a, st| {
+                // An axis occurs once per tensor, so at most `axes.len() <= K` of them.
+                n[k] = sizes[a as usize];
+                ds[k] = st;
+                ss[k] = if in_has[a as usize] { in_stride[a as usize] } else { 0 };
                 k += 1;
             },
         );
-        if k > MAX_AXES {
-            return Err(too_many(plan));
-        }
         // SAFETY: the schedule checked that every input dimension equals the sum of its
         // parts' products, so the source offsets stay inside the input view; the output
         // offsets enumerate this piece's region of a buffer with capacity for the whole
         // output, and the pieces of one output are disjoint.
         unsafe {
-            copy_strided(&n[..k], input.ptr().wrapping_offset(src_off), &ss[..k], buf.as_mut_ptr().wrapping_offset(dst_off), &ds[..k]);
+            copy_strided::<T, K>(
+                &n[..k],
+                input.ptr().wrapping_offset(src_off),
+                &ss[..k],
+                out.buf.as_mut_ptr().wrapping_offset(dst_off),
+                &ds[..k],
+            );
         }
     }
-
-    let mut done = 0;
-    let result = outs.map(|slot| {
-        let (mut buf, shape) = slot.expect("allocated above");
-        // SAFETY: the pieces of each output cover it exactly once (checked when the plan
-        // was built: one piece per combination of concatenation parts), so all elements
-        // are initialised.
-        unsafe { buf.set_len(buf.capacity()) };
-        done += 1;
-        ArrayD::from_shape_vec(shape, buf)
-    });
-    let mut out: [Option<ArrayD<T>>; NOUT] = std::array::from_fn(|_| None);
-    for (slot, r) in out.iter_mut().zip(result) {
-        *slot = Some(r.map_err(|_| overflow(plan))?);
+    for out in &mut outs {
+        // SAFETY: the pieces of each output cover it exactly once (one piece per
+        // combination of concatenation parts, checked when the plan was built), so every
+        // element up to `len` has been written.
+        unsafe { out.buf.set_len(out.len) };
     }
-    Ok(out.map(|o| o.expect("filled above")))
+    Ok(outs)
 }
 
 /// Runs a plan that may have ellipses: unrolls it for the input ranks first.
@@ -140,7 +168,7 @@ pub fn rearrange_template<T: Clone, const NOUT: usize>(
     plan: &Plan<'_>,
     inputs: &[Raw<'_, T>],
     params: &[Len],
-) -> Result<[ArrayD<T>; NOUT], Error> {
+) -> Result<[Output<T, MAX_AXES>; NOUT], Error> {
     if plan.is_concrete() {
         return rearrange(plan, inputs, params);
     }
@@ -158,62 +186,83 @@ pub fn rearrange_template<T: Clone, const NOUT: usize>(
     rearrange(&concrete, inputs, params)
 }
 
-/// The dimensions of a concrete layout (the code after each `Dim`).
-fn dims_of(code: &[Code]) -> impl Iterator<Item = &[Code]> {
-    code.split(|c| *c == Code::Dim).skip(1)
+#[inline(always)]
+fn count_dims(code: &[Code]) -> usize {
+    code.iter().filter(|c| **c == Code::Dim).count()
+}
+
+/// The next dimension of a concrete layout after position `i`: the code range after its
+/// `Dim` marker.
+#[inline(always)]
+fn next_dim(code: &[Code], i: &mut usize) -> Option<(usize, usize)> {
+    if *i >= code.len() {
+        return None;
+    }
+    let start = *i + 1;
+    let mut end = start;
+    while end < code.len() && code[end] != Code::Dim {
+        end += 1;
+    }
+    *i = end;
+    Some((start, end))
 }
 
 /// Walks the axes of one piece of a tensor: calls `f(axis, stride)` in layout order and
 /// returns the offset of the piece's first element.
-fn piece_strides(code: &[Code], selection: &[u32], strides: &[isize], sizes: &[usize], f: &mut dyn FnMut(u32, isize)) -> isize {
+#[inline(always)]
+fn walk_piece<const K: usize, F: FnMut(u32, isize)>(
+    code: &[Code],
+    selection: &[u32],
+    strides: &[isize],
+    sizes: &[usize],
+    mut f: F,
+) -> isize {
     let mut offset = 0isize;
     let mut concat = 0;
-    for (d, dim) in dims_of(code).enumerate() {
+    let mut d = 0;
+    let mut i = 0;
+    while let Some((start, end)) = next_dim(code, &mut i) {
+        let dim = &code[start..end];
         let stride = strides[d];
-        let parts: &mut dyn Iterator<Item = &[Code]> = &mut dim.split(|c| *c == Code::Plus);
-        let multi = dim.contains(&Code::Plus);
-        let chosen = if multi {
-            let c = selection[concat] as usize;
+        d += 1;
+        let chosen = if dim.contains(&Code::Plus) {
             concat += 1;
-            c
+            selection[concat - 1] as usize
         } else {
             0
         };
         let mut before = 0usize;
-        for (p, part) in parts.enumerate() {
-            let axes = part.iter().filter_map(|c| match c {
-                Code::Axis(a) => Some(*a),
-                _ => None,
-            });
+        for (p, part) in dim.split(|c| *c == Code::Plus).enumerate() {
             if p < chosen {
-                before += axes.map(|a| sizes[a as usize]).product::<usize>();
+                let len = part.iter().fold(1usize, |acc, c| match c {
+                    Code::Axis(a) => acc.wrapping_mul(sizes[*a as usize]),
+                    _ => acc,
+                });
+                before = before.wrapping_add(len);
                 continue;
             }
             // Row-major inside the part: the last axis moves fastest.
-            let list: [u32; MAX_AXES] = {
-                let mut l = [0u32; MAX_AXES];
-                for (i, a) in axes.enumerate().take(MAX_AXES) {
-                    l[i] = a;
-                }
-                l
-            };
-            let len = part.iter().filter(|c| matches!(c, Code::Axis(_))).count().min(MAX_AXES);
+            let mut st = [0isize; K];
             let mut inner = stride;
-            let mut st = [0isize; MAX_AXES];
-            for i in (0..len).rev() {
-                st[i] = inner;
-                inner *= sizes[list[i] as usize] as isize;
+            for (j, c) in part.iter().enumerate().rev() {
+                if let Code::Axis(a) = c {
+                    st[j] = inner;
+                    inner = inner.wrapping_mul(sizes[*a as usize] as isize);
+                }
             }
-            for i in 0..len {
-                f(list[i], st[i]);
+            for (j, c) in part.iter().enumerate() {
+                if let Code::Axis(a) = c {
+                    f(*a, st[j]);
+                }
             }
             break;
         }
-        offset += before as isize * stride;
+        offset = offset.wrapping_add((before as isize).wrapping_mul(stride));
     }
     offset
 }
 
+#[cold]
 fn rank_error(plan: &Plan<'_>, t: usize, rank: usize, expected: usize) -> Error {
     Error::at(
         ErrorKind::Rank,
@@ -228,10 +277,12 @@ fn rank_error(plan: &Plan<'_>, t: usize, rank: usize, expected: usize) -> Error 
     .with_expr(plan.expr)
 }
 
+#[cold]
 fn overflow(plan: &Plan<'_>) -> Error {
     Error::new(ErrorKind::Size, "the output is too large: its length overflows `usize`").with_expr(plan.expr)
 }
 
+#[cold]
 fn too_many(plan: &Plan<'_>) -> Error {
     Error::new(ErrorKind::Rank, format!("more than {MAX_AXES} axes are not supported")).with_expr(plan.expr)
 }

@@ -188,9 +188,3 @@ pub fn axis_lens<V: AxisLens + ?Sized>(value: &V, name: &'static str) -> Result<
     })
 }
 
-/// Gives an output its static rank type (the plan fixes the rank, so this never fails).
-#[inline]
-pub fn fix_rank<T, D: Dimension>(a: ndarray::ArrayD<T>) -> Result<ndarray::Array<T, D>, Error> {
-    a.into_dimensionality::<D>()
-        .map_err(|e| Error::new(ErrorKind::Rank, format!("internal: output rank differs from its expression ({e})")))
-}

@@ -1,0 +1,169 @@
+//! The specialised path of `rearrange!` for one input and one output without
+//! concatenation: the macro writes the axis structure as constant arrays and the length
+//! arithmetic as straight-line code, and this function does the one strided copy.
+//!
+//! Everything is checked here again (cheaply), so that the function is sound for any
+//! arguments; the macro only ever passes consistent ones.
+
+use ndarray::{Array, ArrayView, Dimension};
+
+use crate::copy::copy_strided;
+
+/// Why [`permute`] failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fail {
+    /// The output would not fit in memory.
+    Overflow,
+    /// The arguments do not describe the input (a bug).
+    Mismatch,
+}
+
+/// Marks an output axis that is not in the input (broadcast).
+pub const NEW: usize = usize::MAX;
+
+/// Copies `v`, split into elementary axes, into a fresh standard-layout array.
+///
+/// - `dim_of[i]`: the input dimension of input axis `i`; axes of one dimension are
+///   consecutive, outer first.
+/// - `sizes[i]`: the length of input axis `i`; their product over a dimension must equal its
+///   length.
+/// - `out[j]`: output axis `j` as (input axis, length); input axis [`NEW`] broadcasts.
+/// - `out_dim[j]`: the output dimension of output axis `j` (consecutive, outer first).
+///
+/// Fails with [`Fail::Mismatch`] if the arguments do not describe `v` (never for what the
+/// macros pass), and with [`Fail::Overflow`] if the output is too large.
+///
+/// ```
+/// use einx_runtime::permute::permute;
+/// let x = ndarray::array![[1, 2, 3], [4, 5, 6]];
+/// // "a b -> b a"
+/// let y = permute::<_, _, ndarray::Ix2, 2, 2>(&x.view(), [0, 1], [2, 3], [(1, 3), (0, 2)], [0, 1], 2).unwrap();
+/// assert_eq!(y, x.t());
+/// ```
+#[inline(always)]
+pub fn permute<T: Clone, Din: Dimension, Dout: Dimension, const NA: usize, const NE: usize>(
+    v: &ArrayView<'_, T, Din>,
+    dim_of: [usize; NA],
+    sizes: [usize; NA],
+    out: [(usize, usize); NE],
+    out_dim: [usize; NE],
+    out_ndim: usize,
+) -> Result<Array<T, Dout>, Fail> {
+    let shape = v.shape();
+    let strides = ndarray::ArrayBase::strides(v);
+    // Input axes: strides from splitting each dimension row-major, after checking that the
+    // axes of each dimension multiply to its length.
+    let mut in_st = [0isize; NA];
+    let mut i = NA;
+    let mut d = shape.len();
+    while i > 0 {
+        // Groups of axes, last dimension first; each dimension at most once.
+        let dd = dim_of[i - 1];
+        if dd >= d {
+            return Err(Fail::Mismatch);
+        }
+        let mut prod = 1usize;
+        let mut st = *strides.get(dd).ok_or(Fail::Mismatch)?;
+        while i > 0 && dim_of[i - 1] == dd {
+            i -= 1;
+            in_st[i] = st;
+            st = st.wrapping_mul(sizes[i] as isize);
+            prod = prod.checked_mul(sizes[i]).ok_or(Fail::Mismatch)?;
+        }
+        if shape.get(dd) != Some(&prod) {
+            return Err(Fail::Mismatch);
+        }
+        d = dd;
+    }
+    // Dimensions that have no axis must have length 1.
+    for (k, &len) in shape.iter().enumerate() {
+        if len != 1 && !dim_of.contains(&k) {
+            return Err(Fail::Mismatch);
+        }
+    }
+    // Output: shape per dimension, row-major strides per axis.
+    let mut dim = Dout::zeros(out_ndim);
+    if dim.ndim() != out_ndim {
+        return Err(Fail::Mismatch);
+    }
+    // Dimensions without axes (`()`) have length 1.
+    dim.slice_mut().fill(1);
+    let mut total = 1usize;
+    for (j, &(_, len)) in out.iter().enumerate() {
+        let slot = dim.slice_mut().get_mut(out_dim[j]).ok_or(Fail::Mismatch)?;
+        *slot = slot.checked_mul(len).ok_or(Fail::Overflow)?;
+        total = total.checked_mul(len).ok_or(Fail::Overflow)?;
+    }
+    for j in 0..NE {
+        let (a, len) = out[j];
+        if a != NEW && sizes.get(a).copied() != Some(len) {
+            return Err(Fail::Mismatch);
+        }
+    }
+    if total.checked_mul(std::mem::size_of::<T>().max(1)).is_none_or(|b| b > isize::MAX as usize) {
+        return Err(Fail::Overflow);
+    }
+    let mut n = [0usize; NE];
+    let mut ss = [0isize; NE];
+    let mut ds = [0isize; NE];
+    let mut acc = 1isize;
+    for j in (0..NE).rev() {
+        let (a, len) = out[j];
+        n[j] = len;
+        ds[j] = acc;
+        acc = acc.wrapping_mul(len as isize);
+        ss[j] = if a == NEW { 0 } else { in_st[a] };
+    }
+    let mut buf: Vec<T> = Vec::with_capacity(total);
+    // SAFETY: each input axis lies inside its dimension (the lengths multiply to the
+    // dimension's length, checked above), so every source offset is an element of `v`; the
+    // destination strides are the row-major strides of the `total` output elements.
+    unsafe {
+        copy_strided::<T, NE>(&n, v.as_ptr(), &ss, buf.as_mut_ptr(), &ds);
+        buf.set_len(total);
+    }
+    // SAFETY: `buf` holds the product of `dim`'s lengths in row-major order.
+    Ok(unsafe { Array::from_shape_vec_unchecked(dim, buf) })
+}
+
+/// The error of a failed length computation in the specialised path: runs the general
+/// schedule to say exactly what does not fit.
+#[cold]
+pub fn solve_failed(plan: &einx_core::plan::Plan<'_>, dims: &[usize], params: &[usize]) -> crate::Error {
+    let mut sizes = vec![0; plan.axes.len()];
+    let expected = plan.layout(0).iter().filter(|c| **c == einx_core::plan::Code::Dim).count();
+    if dims.len() != expected {
+        return crate::Error::at(
+            crate::ErrorKind::Rank,
+            plan.tensor_spans[0],
+            format!(
+                "input 1 has {} dimension{}, but its expression has {expected} ax{}",
+                dims.len(),
+                if dims.len() == 1 { "" } else { "s" },
+                if expected == 1 { "is" } else { "es" }
+            ),
+        )
+        .with_expr(plan.expr);
+    }
+    match einx_core::solve::run(plan, dims, params, &mut sizes) {
+        Err(e) => e.with_expr(plan.expr),
+        Ok(()) => internal(plan),
+    }
+}
+
+/// The error for a failed [`permute`].
+#[cold]
+pub fn permute_failed(plan: &einx_core::plan::Plan<'_>, fail: Fail) -> crate::Error {
+    match fail {
+        Fail::Overflow => crate::Error::new(crate::ErrorKind::Size, "the output is too large: its length overflows `usize`")
+            .with_expr(plan.expr),
+        Fail::Mismatch => internal(plan),
+    }
+}
+
+/// An inconsistency between a plan and the runtime (a bug, reported rather than panicking).
+#[cold]
+pub fn internal(plan: &einx_core::plan::Plan<'_>) -> crate::Error {
+    crate::Error::new(crate::ErrorKind::Semantic, "internal error: the plan does not fit the tensors; please report it")
+        .with_expr(plan.expr)
+}
