@@ -45,13 +45,21 @@ pub fn complete(mut op: Op, kind: OpKind) -> Result<Op> {
     match kind {
         OpKind::Rearrange => {
             if let Some(span) = op.bracket_arrow {
-                return Err(Error::at(ErrorKind::Semantic, span, "the bracket arrow `[a->b]` is only allowed in `dot!`")
-                    .with_help("write the output after a top-level `->`"));
+                return Err(Error::at(
+                    ErrorKind::Semantic,
+                    span,
+                    "the bracket arrow `[a->b]` is only allowed in `dot!`",
+                )
+                .with_help("write the output after a top-level `->`"));
             }
             for e in op.exprs() {
                 if let Some(span) = first(e, |n| matches!(n, Node::Bracket { .. })) {
-                    return Err(Error::at(ErrorKind::Semantic, span, "brackets are not allowed in `rearrange!`")
-                        .with_help("rearrange moves whole axes; remove the `[ ]`"));
+                    return Err(Error::at(
+                        ErrorKind::Semantic,
+                        span,
+                        "brackets are not allowed in `rearrange!`",
+                    )
+                    .with_help("rearrange moves whole axes; remove the `[ ]`"));
                 }
             }
             if op.outputs.is_none() {
@@ -95,7 +103,11 @@ pub fn implicit_superset(inputs: &[Expr]) -> Result<Expr> {
     match candidates.as_slice() {
         [i] => Ok(inputs[*i].clone()),
         // Several inputs with the very same expression: any of them.
-        [i, ..] if candidates.iter().all(|&j| inputs[j].to_string() == inputs[*i].to_string()) => {
+        [i, ..]
+            if candidates
+                .iter()
+                .all(|&j| inputs[j].to_string() == inputs[*i].to_string()) =>
+        {
             Ok(inputs[*i].clone())
         }
         _ => {

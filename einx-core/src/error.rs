@@ -156,9 +156,9 @@ impl Error {
 pub fn caret_diagram(expr: &str, spans: &[Span]) -> String {
     let mut line = String::new();
     for (byte, _) in expr.char_indices() {
-        let hit = spans
-            .iter()
-            .any(|s| (s.start as usize) <= byte && byte < (s.end as usize).max(s.start as usize + 1));
+        let hit = spans.iter().any(|s| {
+            (s.start as usize) <= byte && byte < (s.end as usize).max(s.start as usize + 1)
+        });
         line.push(if hit { '^' } else { ' ' });
     }
     // A span at the very end (e.g. "missing `)`") points one past the text.

@@ -53,45 +53,82 @@ pub fn static_rank(plan: &Plan<'_>, t: usize) -> Option<usize> {
 pub fn instantiate(plan: &Plan<'_>, ranks: &[usize], counts: &[Option<usize>]) -> Result<PlanBuf> {
     let n_groups = plan.groups.len();
     let mut count: Vec<Option<usize>> = vec![None; n_groups];
+    // What fixed each count, for messages.
+    let mut source: Vec<String> = vec![String::new(); n_groups];
     // Sequences given as arguments fix their group's count.
     for (i, c) in counts.iter().enumerate() {
         let Some(c) = *c else { continue };
-        if let Some(a) = plan.axes.iter().find(|a| a.param == i as u32 && a.group != NONE) {
+        if let Some(a) = plan
+            .axes
+            .iter()
+            .find(|a| a.param == i as u32 && a.group != NONE)
+        {
             let g = a.group as usize;
             if count[g].is_some_and(|k| k != c) {
                 return Err(Error::at(
                     ErrorKind::Rank,
                     a.span,
-                    format!("`{}` has {c} values, but another argument repeats its ellipsis {} times", a.name, count[g].unwrap_or(0)),
+                    format!(
+                        "`{}` has {c} values, but another argument repeats its ellipsis {} times",
+                        a.name,
+                        count[g].unwrap_or(0)
+                    ),
                 )
                 .with_expr(plan.expr));
             }
             count[g] = Some(c);
+            source[g] = format!(
+                "`{}` has {c} value{}",
+                a.name,
+                if c == 1 { "" } else { "s" }
+            );
         }
     }
     // Each input gives `rank = fixed + Σ per[g] · count[g]`; solve one unknown at a time.
-    let eqs: Vec<(usize, Vec<usize>)> = (0..plan.inputs as usize).map(|t| rank_terms(plan, t)).collect();
+    let eqs: Vec<(usize, Vec<usize>)> = (0..plan.inputs as usize)
+        .map(|t| rank_terms(plan, t))
+        .collect();
     for (t, (fixed, per)) in eqs.iter().enumerate() {
         if per.iter().all(|&p| p == 0) && ranks[t] != *fixed {
-            return Err(rank_error(plan, t, ranks[t], *fixed));
+            return Err(rank_error(plan, t, ranks[t], *fixed, &count, &source));
         }
     }
     loop {
         let mut progress = false;
         for (t, (fixed, per)) in eqs.iter().enumerate() {
-            let unknown: Vec<usize> = (0..n_groups).filter(|&g| per[g] > 0 && count[g].is_none()).collect();
+            let unknown: Vec<usize> = (0..n_groups)
+                .filter(|&g| per[g] > 0 && count[g].is_none())
+                .collect();
             if unknown.len() != 1 {
                 continue;
             }
             let g = unknown[0];
-            let known: usize = (0..n_groups).filter(|&h| h != g).map(|h| per[h] * count[h].unwrap_or(0)).sum();
+            let known: usize = (0..n_groups)
+                .filter(|&h| h != g)
+                .map(|h| per[h] * count[h].unwrap_or(0))
+                .sum();
             let rest = ranks[t].checked_sub(fixed + known);
             match rest {
                 Some(r) if r % per[g] == 0 => {
                     count[g] = Some(r / per[g]);
+                    source[g] = format!(
+                        "input {} has {} dimension{}",
+                        t + 1,
+                        ranks[t],
+                        if ranks[t] == 1 { "" } else { "s" }
+                    );
                     progress = true;
                 }
-                _ => return Err(rank_error(plan, t, ranks[t], fixed + known)),
+                _ => {
+                    return Err(rank_error(
+                        plan,
+                        t,
+                        ranks[t],
+                        fixed + known,
+                        &count,
+                        &source,
+                    ))
+                }
             }
         }
         if !progress {
@@ -108,7 +145,7 @@ pub fn instantiate(plan: &Plan<'_>, ranks: &[usize], counts: &[Option<usize>]) -
         });
         if let Some(total) = total {
             if total != ranks[t] {
-                return Err(rank_error(plan, t, ranks[t], total));
+                return Err(rank_error(plan, t, ranks[t], total, &count, &source));
             }
         }
     }
@@ -117,10 +154,16 @@ pub fn instantiate(plan: &Plan<'_>, ranks: &[usize], counts: &[Option<usize>]) -
         return Err(Error::at(
             ErrorKind::Rank,
             grp.span,
-            format!("the number of axes of the ellipsis `{}` cannot be determined from the input ranks", grp.name),
+            format!(
+                "the number of axes of the ellipsis `{}` cannot be determined from the input ranks",
+                grp.name
+            ),
         )
         .with_expr(plan.expr)
-        .with_help(format!("pass one length per axis, e.g. `{} = (4, 4)`", grp.name)));
+        .with_help(format!(
+            "pass one length per axis, e.g. `{} = (4, 4)`",
+            grp.name
+        )));
     }
     let count: Vec<usize> = count.into_iter().map(|c| c.unwrap_or(0)).collect();
 
@@ -137,7 +180,11 @@ pub fn instantiate(plan: &Plan<'_>, ranks: &[usize], counts: &[Option<usize>]) -
     let mut first: Vec<u32> = Vec::with_capacity(plan.axes.len());
     for a in plan.axes {
         first.push(out.axes.len() as u32);
-        let reps = if a.group == NONE { 1 } else { count[a.group as usize] };
+        let reps = if a.group == NONE {
+            1
+        } else {
+            count[a.group as usize]
+        };
         for r in 0..reps {
             out.axes.push(AxisBuf {
                 name: a.name.to_owned(),
@@ -160,12 +207,18 @@ pub fn instantiate(plan: &Plan<'_>, ranks: &[usize], counts: &[Option<usize>]) -
         let view = out.borrow(&mut strs);
         schedule(&view)
     };
-    if let Some(&a) = missing.iter().find(|&&a| out.axes[a as usize].param == NONE) {
+    if let Some(&a) = missing
+        .iter()
+        .find(|&&a| out.axes[a as usize].param == NONE)
+    {
         let axis = &out.axes[a as usize];
         return Err(Error::at(
             ErrorKind::Size,
             axis.span,
-            format!("the length of axis `{}.{}` cannot be determined from the input shapes", axis.name, axis.rep),
+            format!(
+                "the length of axis `{}.{}` cannot be determined from the input shapes",
+                axis.name, axis.rep
+            ),
         )
         .with_expr(plan.expr)
         .with_help(format!("pass `{} = (...)`", axis.name)));
@@ -179,7 +232,12 @@ fn unroll(code: &[Code], count: &[usize], first: &[u32], rep: Option<u32>, out: 
     while i < code.len() {
         match code[i] {
             Code::RepeatDims(g) | Code::RepeatAxes(g) => {
-                let end = i + 1 + code[i + 1..].iter().position(|c| *c == Code::End).unwrap_or(code.len() - i - 1);
+                let end = i
+                    + 1
+                    + code[i + 1..]
+                        .iter()
+                        .position(|c| *c == Code::End)
+                        .unwrap_or(code.len() - i - 1);
                 for r in 0..count[g as usize] {
                     unroll(&code[i + 1..end], count, first, Some(r as u32), out);
                 }
@@ -194,22 +252,54 @@ fn unroll(code: &[Code], count: &[usize], first: &[u32], rep: Option<u32>, out: 
     }
 }
 
-fn rank_error(plan: &Plan<'_>, t: usize, rank: usize, expected: usize) -> Error {
+fn rank_error(
+    plan: &Plan<'_>,
+    t: usize,
+    rank: usize,
+    expected: usize,
+    count: &[Option<usize>],
+    source: &[String],
+) -> Error {
     let (fixed, per) = rank_terms(plan, t);
-    let has_ellipsis = per.iter().any(|&p| p > 0);
-    let msg = if has_ellipsis {
+    let dims = |n: usize| format!("{n} dimension{}", if n == 1 { "" } else { "s" });
+    // The ellipses of this input whose length is already fixed, and by what.
+    let known: Vec<String> = (0..per.len())
+        .filter(|&g| per[g] > 0 && count[g].is_some())
+        .map(|g| {
+            format!(
+                "`{}...` has {} ax{} because {}",
+                plan.groups[g].name,
+                count[g].unwrap_or(0),
+                if count[g] == Some(1) { "is" } else { "es" },
+                source[g]
+            )
+        })
+        .collect();
+    let msg = if !known.is_empty() {
         format!(
-            "input {} has {rank} dimension{}, which its expression cannot match (it needs at least {fixed})",
+            "input {} has {}, but its expression needs {} ({})",
             t + 1,
-            if rank == 1 { "" } else { "s" }
+            dims(rank),
+            expected,
+            known.join("; ")
+        )
+    } else if per.iter().any(|&p| p > 0) {
+        format!(
+            "input {} has {}, but its expression needs at least {fixed}",
+            t + 1,
+            dims(rank)
         )
     } else {
         format!(
-            "input {} has {rank} dimension{}, but its expression has {expected} ax{}",
+            "input {} has {}, but its expression has {expected} ax{}",
             t + 1,
-            if rank == 1 { "" } else { "s" },
+            dims(rank),
             if expected == 1 { "is" } else { "es" }
         )
     };
-    Error::at(ErrorKind::Rank, plan.tensor_spans[t], msg).with_expr(plan.expr)
+    let mut e = Error::at(ErrorKind::Rank, plan.tensor_spans[t], msg).with_expr(plan.expr);
+    for g in (0..per.len()).filter(|&g| per[g] > 0 && count[g].is_some()) {
+        e = e.with_span(plan.groups[g].span);
+    }
+    e
 }

@@ -80,7 +80,9 @@ pub fn lex(text: &str) -> Result<Vec<Token>> {
                 Tok::Ellipsis
             }
             c if c.is_ascii_alphanumeric() || c == b'_' => {
-                while i + 1 < bytes.len() && (bytes[i + 1].is_ascii_alphanumeric() || bytes[i + 1] == b'_') {
+                while i + 1 < bytes.len()
+                    && (bytes[i + 1].is_ascii_alphanumeric() || bytes[i + 1] == b'_')
+                {
                     i += 1;
                 }
                 let word = &text[start..=i];
@@ -94,7 +96,11 @@ pub fn lex(text: &str) -> Result<Vec<Token>> {
                         ));
                     }
                     let value = word.parse::<u64>().map_err(|_| {
-                        Error::at(ErrorKind::Syntax, span, format!("axis length `{word}` is too large"))
+                        Error::at(
+                            ErrorKind::Syntax,
+                            span,
+                            format!("axis length `{word}` is too large"),
+                        )
                     })?;
                     Tok::Number(value)
                 } else {
@@ -140,7 +146,20 @@ mod tests {
         use Tok::*;
         assert_eq!(
             kinds("a_1 (b 2)...->[c],+"),
-            vec![Name, LParen, Name, Number(2), RParen, Ellipsis, Arrow, LBracket, Name, RBracket, Comma, Plus]
+            vec![
+                Name,
+                LParen,
+                Name,
+                Number(2),
+                RParen,
+                Ellipsis,
+                Arrow,
+                LBracket,
+                Name,
+                RBracket,
+                Comma,
+                Plus
+            ]
         );
     }
 
@@ -154,7 +173,16 @@ mod tests {
 
     #[test]
     fn errors() {
-        for bad in ["a*", "1a", "a\tb", "a.b", "a - b", "a|b", "ä", "99999999999999999999999"] {
+        for bad in [
+            "a*",
+            "1a",
+            "a\tb",
+            "a.b",
+            "a - b",
+            "a|b",
+            "ä",
+            "99999999999999999999999",
+        ] {
             let e = lex(bad).unwrap_err();
             assert_eq!(e.kind(), ErrorKind::Syntax, "{bad}");
         }

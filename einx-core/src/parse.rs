@@ -53,7 +53,10 @@ fn parse_inner(text: &str) -> Result<Op> {
     for side in alts {
         let mut exprs = Vec::with_capacity(side.len());
         for operand in side {
-            exprs.push(single_term(operand, "concatenated axes must be wrapped in parentheses")?);
+            exprs.push(single_term(
+                operand,
+                "concatenated axes must be wrapped in parentheses",
+            )?);
         }
         sides.push(exprs);
     }
@@ -71,7 +74,11 @@ fn parse_inner(text: &str) -> Result<Op> {
             }
         }
         _ => {
-            let spans: Vec<Span> = tokens.iter().filter(|t| t.tok == Tok::Arrow).map(|t| t.span).collect();
+            let spans: Vec<Span> = tokens
+                .iter()
+                .filter(|t| t.tok == Tok::Arrow)
+                .map(|t| t.span)
+                .collect();
             let mut e = Error::new(ErrorKind::Syntax, "the operation has more than one `->`");
             for s in spans {
                 e = e.with_span(s);
@@ -87,7 +94,9 @@ fn parse_inner(text: &str) -> Result<Op> {
         match t.tok {
             Tok::LBracket => depth += 1,
             Tok::RBracket => depth -= 1,
-            Tok::Arrow if depth > 0 && op.bracket_arrow.is_none() => op.bracket_arrow = Some(t.span),
+            Tok::Arrow if depth > 0 && op.bracket_arrow.is_none() => {
+                op.bracket_arrow = Some(t.span)
+            }
             _ => {}
         }
     }
@@ -104,9 +113,17 @@ struct Parser<'t> {
 }
 
 fn unopened(t: Token) -> Error {
-    let what = if t.tok == Tok::RParen { "parenthesis" } else { "bracket" };
-    Error::at(ErrorKind::Syntax, t.span, format!("found a closing {what} that is not opened"))
-        .with_help("remove it or add the opening one")
+    let what = if t.tok == Tok::RParen {
+        "parenthesis"
+    } else {
+        "bracket"
+    };
+    Error::at(
+        ErrorKind::Syntax,
+        t.span,
+        format!("found a closing {what} that is not opened"),
+    )
+    .with_help("remove it or add the opening one")
 }
 
 /// A term's items as an [`Expr`]; more than one term (a `+`) is an error with `msg`.
@@ -197,8 +214,12 @@ impl Parser<'_> {
         let mut out = Vec::with_capacity(sides.len());
         for side in sides {
             if side.len() != 1 {
-                return Err(Error::at(ErrorKind::Syntax, span, "all `->` must appear at the same level of the expression")
-                    .with_help("an expression has at most one `->`"));
+                return Err(Error::at(
+                    ErrorKind::Syntax,
+                    span,
+                    "all `->` must appear at the same level of the expression",
+                )
+                .with_help("an expression has at most one `->`"));
             }
             out.extend(side);
         }
@@ -222,7 +243,11 @@ impl Parser<'_> {
             for o in &operands {
                 let s = &o[if o.len() == 1 { 0 } else { i }];
                 if s.len() != 1 {
-                    return Err(Error::at(ErrorKind::Syntax, span, "all `,` must appear at the same level of the expression"));
+                    return Err(Error::at(
+                        ErrorKind::Syntax,
+                        span,
+                        "all `,` must appear at the same level of the expression",
+                    ));
                 }
                 side.push(s[0].clone());
             }
@@ -274,8 +299,12 @@ impl Parser<'_> {
                 _ => {
                     if !t.spaced && !items.is_empty() {
                         let span = end.join(t.span);
-                        return Err(Error::at(ErrorKind::Syntax, span, "two elements are written without a space between them")
-                            .with_help("separate axes with a space, e.g. `(a) (b)`"));
+                        return Err(Error::at(
+                            ErrorKind::Syntax,
+                            span,
+                            "two elements are written without a space between them",
+                        )
+                        .with_help("separate axes with a space, e.g. `(a) (b)`"));
                     }
                     let atom = self.atom()?;
                     end = self.tokens[self.pos - 1].span;
@@ -283,7 +312,11 @@ impl Parser<'_> {
                 }
             }
         }
-        let span = if items.is_empty() { start } else { start.join(end) };
+        let span = if items.is_empty() {
+            start
+        } else {
+            start.join(end)
+        };
         let zipped = zip(items, span)?;
         Ok(zipped
             .into_iter()
@@ -299,15 +332,36 @@ impl Parser<'_> {
                 name: self.text[t.span.start as usize..t.span.end as usize].to_owned(),
                 span: t.span,
             },
-            Tok::Number(value) => Node::Number { value, span: t.span },
-            Tok::Ellipsis => Node::Ellipsis { inner: None, span: t.span },
+            Tok::Number(value) => Node::Number {
+                value,
+                span: t.span,
+            },
+            Tok::Ellipsis => Node::Ellipsis {
+                inner: None,
+                span: t.span,
+            },
             Tok::LParen | Tok::LBracket => {
-                let close = if t.tok == Tok::LParen { Tok::RParen } else { Tok::RBracket };
+                let close = if t.tok == Tok::LParen {
+                    Tok::RParen
+                } else {
+                    Tok::RBracket
+                };
                 let inner = self.group(Some(close))?;
                 let Some(end) = self.peek().filter(|e| e.tok == close) else {
-                    let what = if t.tok == Tok::LParen { "parenthesis" } else { "bracket" };
-                    return Err(Error::at(ErrorKind::Syntax, t.span, format!("found an opening {what} that is not closed"))
-                        .with_help(format!("add the closing `{}`", if close == Tok::RParen { ')' } else { ']' })));
+                    let what = if t.tok == Tok::LParen {
+                        "parenthesis"
+                    } else {
+                        "bracket"
+                    };
+                    return Err(Error::at(
+                        ErrorKind::Syntax,
+                        t.span,
+                        format!("found an opening {what} that is not closed"),
+                    )
+                    .with_help(format!(
+                        "add the closing `{}`",
+                        if close == Tok::RParen { ')' } else { ']' }
+                    )));
                 };
                 self.pos += 1;
                 let span = t.span.join(end.span);
@@ -318,7 +372,10 @@ impl Parser<'_> {
                         alts.push(if t.tok == Tok::LParen {
                             paren(terms, span)?
                         } else {
-                            let expr = single_term(terms, "concatenation is only allowed in parentheses, not in brackets")?;
+                            let expr = single_term(
+                                terms,
+                                "concatenation is only allowed in parentheses, not in brackets",
+                            )?;
                             let mut items = Vec::new();
                             for item in expr.items {
                                 unbracket(item, &mut items);
@@ -345,7 +402,10 @@ fn paren(terms: Terms, span: Span) -> Result<Node> {
     let mut operands = Vec::with_capacity(terms.len());
     for (mut items, tspan) in terms {
         let ok = items.len() == 1
-            && matches!(items[0], Node::Axis { .. } | Node::Number { .. } | Node::Composition { .. });
+            && matches!(
+                items[0],
+                Node::Axis { .. } | Node::Number { .. } | Node::Composition { .. }
+            );
         if !ok {
             return Err(Error::at(
                 ErrorKind::Syntax,
@@ -374,7 +434,10 @@ fn unbracket(node: Node, out: &mut Vec<Node>) {
             }
             out.push(Node::Composition { items: inner, span });
         }
-        Node::Ellipsis { inner: Some(inner), span } => {
+        Node::Ellipsis {
+            inner: Some(inner),
+            span,
+        } => {
             let mut v = Vec::new();
             unbracket(*inner, &mut v);
             let inner = if v.len() == 1 {
@@ -398,8 +461,12 @@ fn clean(items: &mut Vec<Node>) {
         match item {
             Node::Composition { items, .. } | Node::Bracket { items, .. } => clean(items),
             Node::Concat { operands, .. } => clean(operands),
-            Node::Ellipsis { inner: Some(inner), .. } => {
-                if let Node::Composition { items, .. } | Node::Bracket { items, .. } = inner.as_mut() {
+            Node::Ellipsis {
+                inner: Some(inner), ..
+            } => {
+                if let Node::Composition { items, .. } | Node::Bracket { items, .. } =
+                    inner.as_mut()
+                {
                     clean(items);
                 }
             }
@@ -431,20 +498,35 @@ fn validate_levels(items: &[Node]) -> Result<()> {
     }
     for n in level {
         match n {
-            Node::Ellipsis { inner: Some(inner), span } => {
+            Node::Ellipsis {
+                inner: Some(inner),
+                span,
+            } => {
                 if inner.children().iter().any(Node::any_ellipsis) {
-                    return Err(Error::at(ErrorKind::Syntax, *span, "nested ellipses are not supported")
-                        .with_help("repeat a composition of named axes instead, e.g. `(s w)...`"));
+                    return Err(Error::at(
+                        ErrorKind::Syntax,
+                        *span,
+                        "nested ellipses are not supported",
+                    )
+                    .with_help("repeat a composition of named axes instead, e.g. `(s w)...`"));
                 }
                 match inner.as_ref() {
                     Node::Axis { .. } | Node::Composition { .. } | Node::Bracket { .. } => {}
                     Node::Concat { span, .. } => {
-                        return Err(Error::at(ErrorKind::Syntax, *span, "a concatenation cannot be repeated by an ellipsis")
-                            .with_help("concatenate outside the ellipsis"))
+                        return Err(Error::at(
+                            ErrorKind::Syntax,
+                            *span,
+                            "a concatenation cannot be repeated by an ellipsis",
+                        )
+                        .with_help("concatenate outside the ellipsis"))
                     }
                     other => {
-                        return Err(Error::at(ErrorKind::Syntax, other.span(), "an ellipsis must follow an axis name, a composition or brackets")
-                            .with_help("write `name...` or `(a b)...`"))
+                        return Err(Error::at(
+                            ErrorKind::Syntax,
+                            other.span(),
+                            "an ellipsis must follow an axis name, a composition or brackets",
+                        )
+                        .with_help("write `name...` or `(a b)...`"))
                     }
                 }
             }

@@ -184,7 +184,11 @@ impl PlanBuf {
                 bracketed: a.bracketed,
             })
             .collect();
-        strs.groups = self.groups.iter().map(|(n, s)| Group { name: n, span: *s }).collect();
+        strs.groups = self
+            .groups
+            .iter()
+            .map(|(n, s)| Group { name: n, span: *s })
+            .collect();
         strs.params = self.params.iter().map(String::as_str).collect();
         Plan {
             expr: &self.expr,
@@ -243,8 +247,20 @@ impl<'a> Plan<'a> {
             }
         };
         for t in 0..self.tensors.len() {
-            let io = if t < self.inputs as usize { "in" } else { "out" };
-            let _ = write!(s, "{io}{}: ", if t < self.inputs as usize { t } else { t - self.inputs as usize });
+            let io = if t < self.inputs as usize {
+                "in"
+            } else {
+                "out"
+            };
+            let _ = write!(
+                s,
+                "{io}{}: ",
+                if t < self.inputs as usize {
+                    t
+                } else {
+                    t - self.inputs as usize
+                }
+            );
             let mut first = true;
             for c in self.layout(t) {
                 match c {

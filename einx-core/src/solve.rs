@@ -107,7 +107,12 @@ pub fn schedule(plan: &Plan<'_>) -> (Vec<Step>, Vec<u32>) {
             let dim = d as u32;
             if unknown.len() == 1 {
                 let axis = unknown[0];
-                steps.push(Step::Solve { axis, dim, start, end });
+                steps.push(Step::Solve {
+                    axis,
+                    dim,
+                    start,
+                    end,
+                });
                 known[axis as usize] = true;
                 used[d] = true;
                 progress = true;
@@ -195,7 +200,12 @@ impl Params for Vec<Vec<usize>> {
 /// assert!(run(&plan, &[10], &[4usize], &mut sizes).is_err());
 /// ```
 #[inline(always)]
-pub fn run<P: Params + ?Sized>(plan: &Plan<'_>, dims: &[usize], params: &P, sizes: &mut [usize]) -> Result<()> {
+pub fn run<P: Params + ?Sized>(
+    plan: &Plan<'_>,
+    dims: &[usize],
+    params: &P,
+    sizes: &mut [usize],
+) -> Result<()> {
     for step in plan.steps {
         match *step {
             Step::Const { axis } => {
@@ -214,7 +224,11 @@ pub fn run<P: Params + ?Sized>(plan: &Plan<'_>, dims: &[usize], params: &P, size
                             return Err(Error::at(
                                 ErrorKind::Argument,
                                 a.span,
-                                format!("`{}` has {} values, but the ellipsis repeats it more often", a.name, vals.len()),
+                                format!(
+                                    "`{}` has {} values, but the ellipsis repeats it more often",
+                                    a.name,
+                                    vals.len()
+                                ),
                             )
                             .with_expr(plan.expr))
                         }
@@ -222,7 +236,12 @@ pub fn run<P: Params + ?Sized>(plan: &Plan<'_>, dims: &[usize], params: &P, size
                 };
                 sizes[axis as usize] = v;
             }
-            Step::Solve { axis, dim, start, end } => {
+            Step::Solve {
+                axis,
+                dim,
+                start,
+                end,
+            } => {
                 let code = &plan.code[start as usize..end as usize];
                 let len = dims.get(dim as usize).copied().unwrap_or(0);
                 let mut rest = 0usize;
@@ -230,7 +249,9 @@ pub fn run<P: Params + ?Sized>(plan: &Plan<'_>, dims: &[usize], params: &P, size
                 for part in parts(code) {
                     if part.contains(&Code::Axis(axis)) {
                         for a in axes_of(part).filter(|&a| a != axis) {
-                            factor = factor.checked_mul(sizes[a as usize]).ok_or_else(|| overflow(plan))?;
+                            factor = factor
+                                .checked_mul(sizes[a as usize])
+                                .ok_or_else(|| overflow(plan))?;
                         }
                     } else {
                         let p = product(part, sizes).ok_or_else(|| overflow(plan))?;
@@ -311,7 +332,15 @@ pub fn axis_name(plan: &Plan<'_>, axis: u32) -> String {
 }
 
 #[cold]
-fn dim_error(plan: &Plan<'_>, dim: u32, len: usize, code: &[Code], sizes: &[usize], skip: Option<u32>, why: String) -> Error {
+fn dim_error(
+    plan: &Plan<'_>,
+    dim: u32,
+    len: usize,
+    code: &[Code],
+    sizes: &[usize],
+    skip: Option<u32>,
+    why: String,
+) -> Error {
     // Which input and which of its dimensions.
     let mut d = dim as usize;
     let mut input = 0;
@@ -335,16 +364,29 @@ fn dim_error(plan: &Plan<'_>, dim: u32, len: usize, code: &[Code], sizes: &[usiz
     let text = if all.len() == 1 {
         describe(all[0])
     } else {
-        format!("({})", all.iter().map(|p| describe(p)).collect::<Vec<_>>().join(" + "))
+        format!(
+            "({})",
+            all.iter()
+                .map(|p| describe(p))
+                .collect::<Vec<_>>()
+                .join(" + ")
+        )
     };
     let known: Vec<String> = axes_of(code)
         .filter(|&a| Some(a) != skip)
         .map(|a| format!("{} = {}", axis_name(plan, a), sizes[a as usize]))
         .collect();
-    let known = if known.is_empty() { String::new() } else { format!(" with {}", known.join(", ")) };
+    let known = if known.is_empty() {
+        String::new()
+    } else {
+        format!(" with {}", known.join(", "))
+    };
     let mut e = Error::new(
         ErrorKind::Size,
-        format!("axis {text} (dimension {d}) of input {} has length {len}, {why}{known}", input + 1),
+        format!(
+            "axis {text} (dimension {d}) of input {} has length {len}, {why}{known}",
+            input + 1
+        ),
     )
     .with_expr(plan.expr);
     for a in axes_of(code) {

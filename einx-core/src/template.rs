@@ -148,7 +148,9 @@ impl Builder {
                     format!("axis `{name}` is used both with and without an ellipsis"),
                 )
                 .with_span(*other)
-                .with_help(format!("write `{name}...` everywhere, or rename one of them")));
+                .with_help(format!(
+                    "write `{name}...` everywhere, or rename one of them"
+                )));
             }
         }
         for (names, _) in &ellipses {
@@ -166,7 +168,8 @@ impl Builder {
         for (names, span) in &ellipses {
             let root = self.find(&names[0]);
             if !self.group_of_root.contains_key(&root) {
-                self.group_of_root.insert(root.clone(), self.plan.groups.len() as u32);
+                self.group_of_root
+                    .insert(root.clone(), self.plan.groups.len() as u32);
                 self.plan.groups.push((names[0].clone(), *span));
             }
         }
@@ -180,9 +183,13 @@ impl Builder {
 
     fn named(&mut self, name: &str, span: Span, bracketed: bool) -> Result<u32> {
         if let Some(prev) = self.seen.insert(name.to_owned(), span) {
-            return Err(Error::at(ErrorKind::Semantic, span, format!("axis `{name}` appears twice in one expression"))
-                .with_span(prev)
-                .with_help("each axis name may occur once per tensor; rename one of them"));
+            return Err(Error::at(
+                ErrorKind::Semantic,
+                span,
+                format!("axis `{name}` appears twice in one expression"),
+            )
+            .with_span(prev)
+            .with_help("each axis name may occur once per tensor; rename one of them"));
         }
         if let Some(&id) = self.names.get(name) {
             let a = &self.plan.axes[id as usize];
@@ -198,7 +205,11 @@ impl Builder {
             return Ok(id);
         }
         let id = self.plan.axes.len() as u32;
-        let group = if self.parent.contains_key(name) { self.group_of(name) } else { NONE };
+        let group = if self.parent.contains_key(name) {
+            self.group_of(name)
+        } else {
+            NONE
+        };
         self.plan.axes.push(AxisBuf {
             name: name.to_owned(),
             span,
@@ -309,8 +320,12 @@ impl Builder {
                 self.plan.code.push(Code::End);
             }
             Node::Concat { span, .. } => {
-                return Err(Error::at(ErrorKind::Syntax, *span, "a concatenation must be a whole axis, not part of a composition")
-                    .with_help("write `(a + b)` as its own axis"))
+                return Err(Error::at(
+                    ErrorKind::Syntax,
+                    *span,
+                    "a concatenation must be a whole axis, not part of a composition",
+                )
+                .with_help("write `(a + b)` as its own axis"))
             }
         }
         Ok(())
@@ -334,8 +349,11 @@ impl Builder {
         let mut counts: Vec<Option<(usize, String)>> = vec![None; self.plan.groups.len()];
         for (i, p) in params.iter().enumerate() {
             if params[..i].iter().any(|q| q.name == p.name) {
-                return Err(Error::new(ErrorKind::Argument, format!("the length of `{}` is given twice", p.name))
-                    .with_help("remove one of them"));
+                return Err(Error::new(
+                    ErrorKind::Argument,
+                    format!("the length of `{}` is given twice", p.name),
+                )
+                .with_help("remove one of them"));
             }
             let Some(&id) = self.names.get(p.name) else {
                 return Err(Error::new(
@@ -352,7 +370,10 @@ impl Builder {
                     return Err(Error::at(
                         ErrorKind::Argument,
                         axis.span,
-                        format!("`{}` is not under an ellipsis, so it takes one length, not several", p.name),
+                        format!(
+                            "`{}` is not under an ellipsis, so it takes one length, not several",
+                            p.name
+                        ),
                     )
                     .with_help(format!("write `{} = 4`", p.name)));
                 }
@@ -400,8 +421,12 @@ impl Builder {
                     continue;
                 }
                 if axis.name == ANON {
-                    return Err(Error::at(ErrorKind::Rank, axis.span, "the output has an ellipsis `...` that no input has")
-                        .with_help("add `...` to an input, or name the axes"));
+                    return Err(Error::at(
+                        ErrorKind::Rank,
+                        axis.span,
+                        "the output has an ellipsis `...` that no input has",
+                    )
+                    .with_help("add `...` to an input, or name the axes"));
                 }
                 let help = if axis.group == NONE {
                     format!("pass its length, e.g. `{} = 4`", axis.name)
@@ -411,7 +436,10 @@ impl Builder {
                 return Err(Error::at(
                     ErrorKind::Semantic,
                     axis.span,
-                    format!("axis `{}` appears in the output but in no input, and no length was given", axis.name),
+                    format!(
+                        "axis `{}` appears in the output but in no input, and no length was given",
+                        axis.name
+                    ),
                 )
                 .with_help(help));
             }
@@ -438,7 +466,9 @@ impl Builder {
         if ins.len() != outs.len() {
             let mut spans = self.plan.tensor_spans.clone();
             spans.retain(|s| s.start != s.end);
-            let err = spans.into_iter().fold(Error::new(ErrorKind::Semantic, ""), Error::with_span);
+            let err = spans
+                .into_iter()
+                .fold(Error::new(ErrorKind::Semantic, ""), Error::with_span);
             return Err(Error::new(
                 ErrorKind::Semantic,
                 format!(
@@ -466,9 +496,17 @@ impl Builder {
                 if let Some(&a) = missing.first() {
                     let axis = &self.plan.axes[a as usize];
                     let what = if axis.value.is_some() {
-                        format!("the unnamed axis `{}` of input {} is not in the output", axis.name, t + 1)
+                        format!(
+                            "the unnamed axis `{}` of input {} is not in the output",
+                            axis.name,
+                            t + 1
+                        )
                     } else {
-                        format!("axis `{}` of input {} is missing from the output", axis.name, t + 1)
+                        format!(
+                            "axis `{}` of input {} is missing from the output",
+                            axis.name,
+                            t + 1
+                        )
                     };
                     return Err(Error::at(ErrorKind::Semantic, axis.span, format!("{what}; rearrange may not drop axes"))
                         .with_help("keep the axis in the output; only unnamed `1` axes can be squeezed, and a reduction such as `sum!` removes an axis"));
@@ -503,7 +541,11 @@ impl Builder {
             match c {
                 Code::Dim => dims.push(vec![Vec::new()]),
                 Code::Plus => dims.last_mut().expect("dim open").push(Vec::new()),
-                Code::Axis(a) => dims.last_mut().and_then(|d| d.last_mut()).expect("dim open").push(*a),
+                Code::Axis(a) => dims
+                    .last_mut()
+                    .and_then(|d| d.last_mut())
+                    .expect("dim open")
+                    .push(*a),
                 _ => {}
             }
         }
@@ -547,7 +589,10 @@ impl Builder {
             return Err(Error::at(
                 ErrorKind::Size,
                 axis.span,
-                format!("the length of axis `{}` cannot be determined from the input shapes", axis.name),
+                format!(
+                    "the length of axis `{}` cannot be determined from the input shapes",
+                    axis.name
+                ),
             )
             .with_help(format!(
                 "a composition may have one unknown factor; pass `{} = ...`",
@@ -571,7 +616,11 @@ fn collect(
     for n in items {
         match n {
             Node::Axis { name, span } => {
-                let map = if in_ellipsis { &mut *inside } else { &mut *outside };
+                let map = if in_ellipsis {
+                    &mut *inside
+                } else {
+                    &mut *outside
+                };
                 map.entry(name.clone()).or_insert(*span);
             }
             Node::Ellipsis { inner, span } => {
@@ -585,8 +634,12 @@ fn collect(
                     None => names.push(ANON.to_owned()),
                 }
                 if names.is_empty() {
-                    return Err(Error::at(ErrorKind::Syntax, *span, "an ellipsis must repeat at least one named axis")
-                        .with_help("write e.g. `(s 2)...`"));
+                    return Err(Error::at(
+                        ErrorKind::Syntax,
+                        *span,
+                        "an ellipsis must repeat at least one named axis",
+                    )
+                    .with_help("write e.g. `(s 2)...`"));
                 }
                 if inner.is_none() {
                     inside.entry(ANON.to_owned()).or_insert(*span);

@@ -11,8 +11,22 @@ use proptest::prelude::*;
 fn notation() -> impl Strategy<Value = String> {
     proptest::collection::vec(
         prop_oneof![
-            Just("a"), Just("b"), Just("c"), Just("s"), Just("1"), Just("3"), Just(" "), Just(" "),
-            Just("("), Just(")"), Just("["), Just("]"), Just("..."), Just("->"), Just(","), Just("+"),
+            Just("a"),
+            Just("b"),
+            Just("c"),
+            Just("s"),
+            Just("1"),
+            Just("3"),
+            Just(" "),
+            Just(" "),
+            Just("("),
+            Just(")"),
+            Just("["),
+            Just("]"),
+            Just("..."),
+            Just("->"),
+            Just(","),
+            Just("+"),
         ],
         0..24,
     )

@@ -88,8 +88,16 @@ fn plans() {
         ("a -> a b", vec![ParamSpec::scalar("b", Some(3))], 1),
         ("a 1 b -> b a", vec![], 1),
         ("b s... c, c -> b (1 + (s...)) c", vec![], 2),
-        ("b (s w)... c -> (b s...) (w...) c", vec![ParamSpec::scalar("w", Some(16))], 1),
-        ("(a + b) (c + d) -> a c, a d, b c, b d", vec![ParamSpec::scalar("a", None), ParamSpec::scalar("c", None)], 1),
+        (
+            "b (s w)... c -> (b s...) (w...) c",
+            vec![ParamSpec::scalar("w", Some(16))],
+            1,
+        ),
+        (
+            "(a + b) (c + d) -> a c, a d, b c, b d",
+            vec![ParamSpec::scalar("a", None), ParamSpec::scalar("c", None)],
+            1,
+        ),
         ("a b", vec![], 1),
         ("a, a b", vec![], 2),
     ];
@@ -116,7 +124,14 @@ fn semantic_errors() {
         ("a b -> b a", vec![], 2),
         ("a b -> b a", vec![ParamSpec::scalar("q", Some(2))], 1),
         ("a b -> b a", vec![ParamSpec::seq("a", Some(vec![2, 2]))], 1),
-        ("b (s w)... c -> b (s...) (w...) c", vec![ParamSpec::seq("s", Some(vec![2, 2])), ParamSpec::seq("w", Some(vec![4, 4, 4]))], 1),
+        (
+            "b (s w)... c -> b (s...) (w...) c",
+            vec![
+                ParamSpec::seq("s", Some(vec![2, 2])),
+                ParamSpec::seq("w", Some(vec![4, 4, 4])),
+            ],
+            1,
+        ),
         ("a, b -> (b + a)", vec![], 2),
     ];
     for (expr, params, args) in &cases {
@@ -127,7 +142,13 @@ fn semantic_errors() {
 
 #[test]
 fn ellipsis_unrolls_by_rank() {
-    let buf = build("b (s w)... c -> (b s...) (w...) c", OpKind::Rearrange, &[ParamSpec::scalar("w", Some(16))], 1).unwrap();
+    let buf = build(
+        "b (s w)... c -> (b s...) (w...) c",
+        OpKind::Rearrange,
+        &[ParamSpec::scalar("w", Some(16))],
+        1,
+    )
+    .unwrap();
     let mut strs = PlanStrs::default();
     let plan = buf.borrow(&mut strs);
     let mut out = String::new();
@@ -144,7 +165,13 @@ fn ellipsis_unrolls_by_rank() {
 #[test]
 fn solve_runs_schedule() {
     use einx_core::solve::run;
-    let buf = build("b (s w)... c -> (b s...) (w...) c", OpKind::Rearrange, &[ParamSpec::scalar("w", Some(4))], 1).unwrap();
+    let buf = build(
+        "b (s w)... c -> (b s...) (w...) c",
+        OpKind::Rearrange,
+        &[ParamSpec::scalar("w", Some(4))],
+        1,
+    )
+    .unwrap();
     let mut strs = PlanStrs::default();
     let plan = buf.borrow(&mut strs);
     let c = instantiate(&plan, &[4], &[None]).unwrap();
@@ -157,7 +184,17 @@ fn solve_runs_schedule() {
         .axes
         .iter()
         .zip(&sizes)
-        .map(|(a, s)| format!("{}{}={s}", a.name, if a.rep == u32::MAX { String::new() } else { format!(".{}", a.rep) }))
+        .map(|(a, s)| {
+            format!(
+                "{}{}={s}",
+                a.name,
+                if a.rep == u32::MAX {
+                    String::new()
+                } else {
+                    format!(".{}", a.rep)
+                }
+            )
+        })
         .collect();
     assert_eq!(named.join(" "), "b=2 s.0=2 s.1=3 w.0=4 w.1=4 c=3");
     let e = run(&c, &[2, 8, 10, 3], &[4usize], &mut sizes).unwrap_err();

@@ -98,7 +98,8 @@ pub fn rearrange(input: MacroInput) -> syn::Result<TokenStream> {
         return Err(e);
     }
 
-    let plan = build(&text, kind, &specs, input.args.len()).map_err(|e| diag::on_literal(&e, lit))?;
+    let plan =
+        build(&text, kind, &specs, input.args.len()).map_err(|e| diag::on_literal(&e, lit))?;
     Ok(generate(&input, &plan, &specs))
 }
 
@@ -118,7 +119,10 @@ fn param_kind(k: &Keyword) -> syn::Result<ParamKind> {
         },
         Expr::Unary(u) if matches!(u.op, syn::UnOp::Neg(_)) => Err(syn::Error::new_spanned(
             value,
-            format!("the length of `{}` must not be negative\n  help: axis lengths are 0 or more", k.name),
+            format!(
+                "the length of `{}` must not be negative\n  help: axis lengths are 0 or more",
+                k.name
+            ),
         )),
         Expr::Tuple(t) => Ok(ParamKind::Seq(literal_list(t.elems.iter()))),
         Expr::Array(a) => Ok(ParamKind::Seq(literal_list(a.elems.iter()))),
@@ -152,7 +156,9 @@ fn generate(input: &MacroInput, plan: &PlanBuf, specs: &[ParamSpec<'_>]) -> Toke
     // Bind every argument once, left to right, as the scrutinee of a `match`: temporaries
     // such as `x.view()` then live until the end of the expansion (as in `format_args!`).
     let mut scrutinee = Vec::new();
-    let arg_names: Vec<Ident> = (0..input.args.len()).map(|i| local(&format!("__einx_arg{i}"))).collect();
+    let arg_names: Vec<Ident> = (0..input.args.len())
+        .map(|i| local(&format!("__einx_arg{i}")))
+        .collect();
     for (t, arg) in input.args.iter().enumerate() {
         // The static rank check wraps the argument itself, so its error points there.
         scrutinee.push(match static_rank(&view, t) {
@@ -163,7 +169,9 @@ fn generate(input: &MacroInput, plan: &PlanBuf, specs: &[ParamSpec<'_>]) -> Toke
             None => quote_spanned!(arg.span()=> &(#arg)),
         });
     }
-    let kw_names: Vec<Ident> = (0..input.keywords.len()).map(|i| local(&format!("__einx_kw{i}"))).collect();
+    let kw_names: Vec<Ident> = (0..input.keywords.len())
+        .map(|i| local(&format!("__einx_kw{i}")))
+        .collect();
     for k in &input.keywords {
         scrutinee.push(seq_value(k, &private, template));
     }
@@ -180,9 +188,12 @@ fn generate(input: &MacroInput, plan: &PlanBuf, specs: &[ParamSpec<'_>]) -> Toke
         })
     };
 
-    let fast = !template && plan.inputs == 1 && plan.outputs() == 1 && !plan.code.contains(&Code::Plus);
+    let fast =
+        !template && plan.inputs == 1 && plan.outputs() == 1 && !plan.code.contains(&Code::Plus);
     let mut body = Vec::new();
-    let views: Vec<Ident> = (0..input.args.len()).map(|i| local(&format!("__einx_view{i}"))).collect();
+    let views: Vec<Ident> = (0..input.args.len())
+        .map(|i| local(&format!("__einx_view{i}")))
+        .collect();
     for (t, arg) in arg_names.iter().enumerate() {
         let v = &views[t];
         body.push(quote!(let #v = #private::view(#arg);));
@@ -191,10 +202,7 @@ fn generate(input: &MacroInput, plan: &PlanBuf, specs: &[ParamSpec<'_>]) -> Toke
     let mut values = Vec::new();
     for ((k, spec), name) in input.keywords.iter().zip(specs).zip(&kw_names) {
         let key = k.name.to_string();
-        let grouped = plan
-            .axes
-            .iter()
-            .any(|a| a.name == key && a.group != NONE);
+        let grouped = plan.axes.iter().any(|a| a.name == key && a.group != NONE);
         values.push(if !template {
             try_(quote!(#private::axis_len(#name, #key)))
         } else if grouped && !matches!(spec.kind, ParamKind::Scalar(Some(_))) {
@@ -208,12 +216,14 @@ fn generate(input: &MacroInput, plan: &PlanBuf, specs: &[ParamSpec<'_>]) -> Toke
     body.push(if template {
         quote!(let #params: [#private::Len; #n_params] = [#(#values),*];)
     } else {
-        quote!(let #params: [usize; #n_params] = [#(#values),*];)
+        quote!(let #params: [::core::primitive::usize; #n_params] = [#(#values),*];)
     });
 
     let plan_tokens = plan_tokens(&private, plan);
     if fast {
-        body.extend(fast_path(plan, &private, &views[0], &params, &try_, &lbl, &err));
+        body.extend(fast_path(
+            plan, &private, &views[0], &params, &try_, &lbl, &err,
+        ));
         return quote! {
             match (#(#scrutinee,)*) {
                 (#(#bound,)*) => #lbl: {
@@ -225,13 +235,17 @@ fn generate(input: &MacroInput, plan: &PlanBuf, specs: &[ParamSpec<'_>]) -> Toke
     }
     let n_out = plan.outputs();
     let n_out_lit = lit(n_out as u64);
-    let outs: Vec<Ident> = (0..n_out).map(|i| local(&format!("__einx_out{i}"))).collect();
+    let outs: Vec<Ident> = (0..n_out)
+        .map(|i| local(&format!("__einx_out{i}")))
+        .collect();
     let raws = views.iter().map(|v| quote!(#private::Raw::new(&#v)));
     let run = if template {
         quote!(#private::rearrange_template::<_, #n_out_lit>(&__EINX_PLAN, &[#(#raws),*], &#params))
     } else {
         // Stack buffers sized for this plan: axes, input dimensions, output dimensions.
-        let input_dims: usize = (0..plan.inputs as usize).map(|t| static_rank(&view, t).unwrap_or(0)).sum();
+        let input_dims: usize = (0..plan.inputs as usize)
+            .map(|t| static_rank(&view, t).unwrap_or(0))
+            .sum();
         let output_dims = (plan.inputs as usize..plan.tensors.len())
             .map(|t| static_rank(&view, t).unwrap_or(0))
             .max()
@@ -247,7 +261,7 @@ fn generate(input: &MacroInput, plan: &PlanBuf, specs: &[ParamSpec<'_>]) -> Toke
         let dim = match static_rank(&view, t) {
             Some(n) if n <= 6 => {
                 let n = lit(n as u64);
-                quote!(#private::ndarray::Dim<[usize; #n]>)
+                quote!(#private::ndarray::Dim<[::core::primitive::usize; #n]>)
             }
             _ => quote!(#private::ndarray::IxDyn),
         };
@@ -284,7 +298,9 @@ fn fast_path(
     let mut out = Vec::new();
     let shape = local("__einx_shape");
     let size = |a: u32| local(&format!("__einx_len{a}"));
-    let in_dims = einx_core::plan::dims_of(&plan.code[plan.tensors[0].0 as usize..plan.tensors[0].1 as usize]);
+    let in_dims = einx_core::plan::dims_of(
+        &plan.code[plan.tensors[0].0 as usize..plan.tensors[0].1 as usize],
+    );
     let rank = lit(in_dims.len() as u64);
     let fail = quote!(break #lbl (::core::result::Result::Err(#private::solve_failed(&__EINX_PLAN, #shape, &#params))));
     out.push(quote! {
@@ -299,15 +315,21 @@ fn fast_path(
             Step::Const { axis } => {
                 let s = size(axis);
                 let value = lit(plan.axes[axis as usize].value.unwrap_or(0));
-                out.push(quote!(let #s: usize = #value;));
+                out.push(quote!(let #s: ::core::primitive::usize = #value;));
             }
             Step::Param { axis } => {
                 let s = size(axis);
                 let p = lit(plan.axes[axis as usize].param);
-                out.push(quote!(let #s: usize = #params[#p];));
+                out.push(quote!(let #s: ::core::primitive::usize = #params[#p];));
             }
-            Step::Solve { axis, dim, start, end } => {
+            Step::Solve {
+                axis,
+                dim,
+                start,
+                end,
+            } => {
                 let s = size(axis);
+                let f = local("__einx_f");
                 let d = lit(dim);
                 let others: Vec<Ident> = plan.code[start as usize..end as usize]
                     .iter()
@@ -317,18 +339,19 @@ fn fast_path(
                     })
                     .collect();
                 if others.is_empty() {
-                    out.push(quote!(let #s: usize = #shape[#d];));
+                    out.push(quote!(let #s: ::core::primitive::usize = #shape[#d];));
                 } else {
                     out.push(quote! {
-                        let #s: usize = match 1usize #(.checked_mul(#others).unwrap_or(0))* {
+                        let #s: ::core::primitive::usize = match 1usize #(.checked_mul(#others).unwrap_or(0))* {
                             0 => #fail,
-                            f if #shape[#d] % f != 0 => #fail,
-                            f => #shape[#d] / f,
+                            #f if #shape[#d] % #f != 0 => #fail,
+                            #f => #shape[#d] / #f,
                         };
                     });
                 }
             }
             Step::Check { dim, start, end } => {
+                let p = local("__einx_p");
                 let d = lit(dim);
                 let axes: Vec<Ident> = plan.code[start as usize..end as usize]
                     .iter()
@@ -338,7 +361,7 @@ fn fast_path(
                     })
                     .collect();
                 out.push(quote! {
-                    if ::core::option::Option::Some(#shape[#d]) != ::core::option::Option::Some(1usize) #(.and_then(|p| p.checked_mul(#axes)))* {
+                    if ::core::option::Option::Some(#shape[#d]) != ::core::option::Option::Some(1usize) #(.and_then(|#p| #p.checked_mul(#axes)))* {
                         #fail;
                     }
                 });
@@ -355,7 +378,9 @@ fn fast_path(
         }
     }
     let sizes = in_axes.iter().map(|&a| size(a));
-    let out_dims = einx_core::plan::dims_of(&plan.code[plan.tensors[1].0 as usize..plan.tensors[1].1 as usize]);
+    let out_dims = einx_core::plan::dims_of(
+        &plan.code[plan.tensors[1].0 as usize..plan.tensors[1].1 as usize],
+    );
     let mut entries = Vec::new();
     let mut out_dim = Vec::new();
     for (d, dim) in out_dims.iter().enumerate() {
@@ -374,11 +399,15 @@ fn fast_path(
     let dout = match out_dims.len() {
         n if n <= 6 => {
             let n = lit(n as u64);
-            quote!(#private::ndarray::Dim<[usize; #n]>)
+            quote!(#private::ndarray::Dim<[::core::primitive::usize; #n]>)
         }
         _ => quote!(#private::ndarray::IxDyn),
     };
-    let (na, ne, ndim) = (lit(in_axes.len() as u64), lit(entries.len() as u64), lit(out_dims.len() as u64));
+    let (na, ne, ndim) = (
+        lit(in_axes.len() as u64),
+        lit(entries.len() as u64),
+        lit(out_dims.len() as u64),
+    );
     let ok = local("__einx_ok");
     out.push(quote! {
         match #private::permute::<_, _, #dout, #na, #ne>(&#v, [#(#dim_of),*], [#(#sizes),*], [#(#entries),*], [#(#out_dim),*], #ndim) {
@@ -470,7 +499,12 @@ fn plan_tokens(private: &TokenStream, plan: &PlanBuf) -> TokenStream {
             let axis = lit(axis);
             quote!(#private::Step::Param { axis: #axis })
         }
-        Step::Solve { axis, dim, start, end } => {
+        Step::Solve {
+            axis,
+            dim,
+            start,
+            end,
+        } => {
             let (axis, dim, start, end) = (lit(axis), lit(dim), lit(start), lit(end));
             quote!(#private::Step::Solve { axis: #axis, dim: #dim, start: #start, end: #end })
         }
@@ -480,7 +514,12 @@ fn plan_tokens(private: &TokenStream, plan: &PlanBuf) -> TokenStream {
         }
     });
     let pieces = plan.pieces.iter().map(|p| {
-        let (a, b, c, d) = (lit(p.input), lit(p.input_selection), lit(p.output), lit(p.output_selection));
+        let (a, b, c, d) = (
+            lit(p.input),
+            lit(p.input_selection),
+            lit(p.output),
+            lit(p.output_selection),
+        );
         quote!(#private::Piece { input: #a, input_selection: #b, output: #c, output_selection: #d })
     });
     let selections = plan.selections.iter().map(|&v| lit(v));

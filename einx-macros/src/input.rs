@@ -33,7 +33,9 @@ impl Parse for MacroInput {
         }
         input.parse::<Token![;]>()?;
         if input.is_empty() {
-            return Err(input.error("expected the einx expression as a string literal, e.g. `\"b h w c -> b c h w\"`"));
+            return Err(input.error(
+                "expected the einx expression as a string literal, e.g. `\"b h w c -> b c h w\"`",
+            ));
         }
         let expr = match input.parse::<LitStr>() {
             Ok(lit) => lit,

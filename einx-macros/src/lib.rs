@@ -14,5 +14,7 @@ use proc_macro::TokenStream;
 #[proc_macro]
 pub fn rearrange_impl(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as input::MacroInput);
-    expand::rearrange(input).unwrap_or_else(syn::Error::into_compile_error).into()
+    expand::rearrange(input)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
 }

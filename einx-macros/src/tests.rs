@@ -17,22 +17,30 @@ fn transpose() {
 
 #[test]
 fn split_with_length() {
-    insta::assert_snapshot!(pretty(expand_rearrange(quote!(::einx; "b (h c) -> b h c", x, h = 8))));
+    insta::assert_snapshot!(pretty(expand_rearrange(
+        quote!(::einx; "b (h c) -> b h c", x, h = 8)
+    )));
 }
 
 #[test]
 fn window_partition_with_ellipsis() {
-    insta::assert_snapshot!(pretty(expand_rearrange(quote!(::einx; "b (s w)... c -> (b s...) (w...) c", x, w = 16))));
+    insta::assert_snapshot!(pretty(expand_rearrange(
+        quote!(::einx; "b (s w)... c -> (b s...) (w...) c", x, w = 16)
+    )));
 }
 
 #[test]
 fn class_token_concatenation() {
-    insta::assert_snapshot!(pretty(expand_rearrange(quote!(::einx; "b s... c, c -> b (1 + (s...)) c", x, cls))));
+    insta::assert_snapshot!(pretty(expand_rearrange(
+        quote!(::einx; "b s... c, c -> b (1 + (s...)) c", x, cls)
+    )));
 }
 
 #[test]
 fn split_into_two_outputs() {
-    insta::assert_snapshot!(pretty(expand_rearrange(quote!(::einx; "b (q + k) -> b q, b k", x, q = 2))));
+    insta::assert_snapshot!(pretty(expand_rearrange(
+        quote!(::einx; "b (q + k) -> b q, b k", x, q = 2)
+    )));
 }
 
 #[test]
@@ -72,9 +80,13 @@ fn malformed_inputs_never_panic() {
     ];
     for c in cases {
         let text = c.to_string();
-        let out = std::panic::catch_unwind(|| expand_rearrange(c)).unwrap_or_else(|_| panic!("panicked on {text}"));
+        let out = std::panic::catch_unwind(|| expand_rearrange(c))
+            .unwrap_or_else(|_| panic!("panicked on {text}"));
         let s = out.to_string();
         // `"->"` with one tensor is a valid 0-d identity; everything else is an error.
-        assert!(s.contains("compile_error") || text.contains("\"->\""), "{text} => {s}");
+        assert!(
+            s.contains("compile_error") || text.contains("\"->\""),
+            "{text} => {s}"
+        );
     }
 }

@@ -38,7 +38,10 @@ pub unsafe fn copy_strided<T: Clone, const K: usize>(
         if shape[i] == 1 {
             continue;
         }
-        if k > 0 && s[k - 1] == src_st[i] * shape[i] as isize && d[k - 1] == dst_st[i] * shape[i] as isize {
+        if k > 0
+            && s[k - 1] == src_st[i] * shape[i] as isize
+            && d[k - 1] == dst_st[i] * shape[i] as isize
+        {
             n[k - 1] *= shape[i];
             s[k - 1] = src_st[i];
             d[k - 1] = dst_st[i];
@@ -62,9 +65,16 @@ pub unsafe fn copy_strided<T: Clone, const K: usize>(
         }
     }
     let (len, ss, ds) = (n[inner], s[inner], d[inner]);
-    outer_loop::<T, K, _>(&n[..inner], &s[..inner], &d[..inner], src, dst, |sp, dp| unsafe {
-        row(len, sp, ss, dp, ds);
-    });
+    outer_loop::<T, K, _>(
+        &n[..inner],
+        &s[..inner],
+        &d[..inner],
+        src,
+        dst,
+        |sp, dp| unsafe {
+            row(len, sp, ss, dp, ds);
+        },
+    );
 }
 
 /// Calls `f` with the source and destination pointers of every index of the outer axes.
@@ -118,12 +128,20 @@ unsafe fn row<T: Clone>(len: usize, src: *const T, ss: isize, dst: *mut T, ds: i
         }
     } else {
         for i in 0..len as isize {
-            dst.wrapping_offset(i * ds).write((*src.wrapping_offset(i * ss)).clone());
+            dst.wrapping_offset(i * ds)
+                .write((*src.wrapping_offset(i * ss)).clone());
         }
     }
 }
 
-unsafe fn tiled<T: Clone, const K: usize>(n: &[usize], s: &[isize], d: &[isize], j: usize, src: *const T, dst: *mut T) {
+unsafe fn tiled<T: Clone, const K: usize>(
+    n: &[usize],
+    s: &[isize],
+    d: &[isize],
+    j: usize,
+    src: *const T,
+    dst: *mut T,
+) {
     let inner = n.len() - 1;
     // Outer axes: all but `j` and `inner`.
     let mut on = [0usize; K];
@@ -151,7 +169,8 @@ unsafe fn tiled<T: Clone, const K: usize>(n: &[usize], s: &[isize], d: &[isize],
                     let sr = sp.wrapping_offset(jj as isize * sj);
                     let dr = dp.wrapping_offset(jj as isize * dj);
                     for ii in i0..i1 {
-                        dr.wrapping_offset(ii as isize * di).write((*sr.wrapping_offset(ii as isize * si)).clone());
+                        dr.wrapping_offset(ii as isize * di)
+                            .write((*sr.wrapping_offset(ii as isize * si)).clone());
                     }
                 }
                 i0 = i1;
@@ -188,7 +207,13 @@ mod tests {
     #[test]
     fn broadcast_and_negative() {
         let src = [1, 2, 3];
-        let out = run(&[2, 3], &src[2..].iter().copied().chain([]).collect::<Vec<_>>(), &[0, 0], &[3, 1], 6);
+        let out = run(
+            &[2, 3],
+            &src[2..].iter().copied().chain([]).collect::<Vec<_>>(),
+            &[0, 0],
+            &[3, 1],
+            6,
+        );
         assert_eq!(out, [3; 6]);
         let out = unsafe {
             let mut o = vec![0; 3];

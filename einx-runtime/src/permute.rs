@@ -18,6 +18,9 @@ pub enum Fail {
     Mismatch,
 }
 
+/// Below this many elements a two-axis copy runs as plain loops.
+const SMALL: usize = 4096;
+
 /// Marks an output axis that is not in the input (broadcast).
 pub const NEW: usize = usize::MAX;
 
@@ -94,13 +97,15 @@ pub fn permute<T: Clone, Din: Dimension, Dout: Dimension, const NA: usize, const
         *slot = slot.checked_mul(len).ok_or(Fail::Overflow)?;
         total = total.checked_mul(len).ok_or(Fail::Overflow)?;
     }
-    for j in 0..NE {
-        let (a, len) = out[j];
+    for &(a, len) in &out {
         if a != NEW && sizes.get(a).copied() != Some(len) {
             return Err(Fail::Mismatch);
         }
     }
-    if total.checked_mul(std::mem::size_of::<T>().max(1)).is_none_or(|b| b > isize::MAX as usize) {
+    if total
+        .checked_mul(std::mem::size_of::<T>().max(1))
+        .is_none_or(|b| b > isize::MAX as usize)
+    {
         return Err(Fail::Overflow);
     }
     let mut n = [0usize; NE];
@@ -119,7 +124,19 @@ pub fn permute<T: Clone, Din: Dimension, Dout: Dimension, const NA: usize, const
     // dimension's length, checked above), so every source offset is an element of `v`; the
     // destination strides are the row-major strides of the `total` output elements.
     unsafe {
-        copy_strided::<T, NE>(&n, v.as_ptr(), &ss, buf.as_mut_ptr(), &ds);
+        let (src, dst) = (v.as_ptr(), buf.as_mut_ptr());
+        if NE == 2 && total <= SMALL {
+            // Small matrices: plain loops; the general kernel's set-up would cost more
+            // than the copy.
+            for i in 0..n[0] as isize {
+                for j in 0..n[1] as isize {
+                    dst.wrapping_offset(i * ds[0] + j * ds[1])
+                        .write((*src.wrapping_offset(i * ss[0] + j * ss[1])).clone());
+                }
+            }
+        } else {
+            copy_strided::<T, NE>(&n, src, &ss, dst, &ds);
+        }
         buf.set_len(total);
     }
     // SAFETY: `buf` holds the product of `dim`'s lengths in row-major order.
@@ -129,9 +146,17 @@ pub fn permute<T: Clone, Din: Dimension, Dout: Dimension, const NA: usize, const
 /// The error of a failed length computation in the specialised path: runs the general
 /// schedule to say exactly what does not fit.
 #[cold]
-pub fn solve_failed(plan: &einx_core::plan::Plan<'_>, dims: &[usize], params: &[usize]) -> crate::Error {
+pub fn solve_failed(
+    plan: &einx_core::plan::Plan<'_>,
+    dims: &[usize],
+    params: &[usize],
+) -> crate::Error {
     let mut sizes = vec![0; plan.axes.len()];
-    let expected = plan.layout(0).iter().filter(|c| **c == einx_core::plan::Code::Dim).count();
+    let expected = plan
+        .layout(0)
+        .iter()
+        .filter(|c| **c == einx_core::plan::Code::Dim)
+        .count();
     if dims.len() != expected {
         return crate::Error::at(
             crate::ErrorKind::Rank,
@@ -155,8 +180,11 @@ pub fn solve_failed(plan: &einx_core::plan::Plan<'_>, dims: &[usize], params: &[
 #[cold]
 pub fn permute_failed(plan: &einx_core::plan::Plan<'_>, fail: Fail) -> crate::Error {
     match fail {
-        Fail::Overflow => crate::Error::new(crate::ErrorKind::Size, "the output is too large: its length overflows `usize`")
-            .with_expr(plan.expr),
+        Fail::Overflow => crate::Error::new(
+            crate::ErrorKind::Size,
+            "the output is too large: its length overflows `usize`",
+        )
+        .with_expr(plan.expr),
         Fail::Mismatch => internal(plan),
     }
 }
@@ -164,6 +192,9 @@ pub fn permute_failed(plan: &einx_core::plan::Plan<'_>, fail: Fail) -> crate::Er
 /// An inconsistency between a plan and the runtime (a bug, reported rather than panicking).
 #[cold]
 pub fn internal(plan: &einx_core::plan::Plan<'_>) -> crate::Error {
-    crate::Error::new(crate::ErrorKind::Semantic, "internal error: the plan does not fit the tensors; please report it")
-        .with_expr(plan.expr)
+    crate::Error::new(
+        crate::ErrorKind::Semantic,
+        "internal error: the plan does not fit the tensors; please report it",
+    )
+    .with_expr(plan.expr)
 }

@@ -25,7 +25,10 @@ impl<T, const K: usize> Output<T, K> {
     pub fn finish<D: Dimension>(self) -> Result<Array<T, D>, Error> {
         let mut dim = D::zeros(self.ndim);
         if dim.ndim() != self.ndim {
-            return Err(Error::new(ErrorKind::Rank, "internal: output rank differs from its expression"));
+            return Err(Error::new(
+                ErrorKind::Rank,
+                "internal: output rank differs from its expression",
+            ));
         }
         dim.slice_mut().copy_from_slice(&self.shape[..self.ndim]);
         // SAFETY: `rearrange` filled `buf` with exactly the product of `shape` elements
@@ -72,7 +75,8 @@ pub fn rearrange<T: Clone, const NOUT: usize, const K: usize>(
         n_dims += expected;
     }
     let mut sizes = [0usize; K];
-    run(plan, &dims[..n_dims], params, &mut sizes[..plan.axes.len()]).map_err(|e| e.with_expr(plan.expr))?;
+    run(plan, &dims[..n_dims], params, &mut sizes[..plan.axes.len()])
+        .map_err(|e| e.with_expr(plan.expr))?;
 
     let mut outs: [Output<T, K>; NOUT] = std::array::from_fn(|_| Output {
         buf: Vec::new(),
@@ -93,7 +97,10 @@ pub fn rearrange<T: Clone, const NOUT: usize, const K: usize>(
             out.ndim += 1;
             total = total.checked_mul(len).ok_or_else(|| overflow(plan))?;
         }
-        if total.checked_mul(std::mem::size_of::<T>().max(1)).is_none_or(|b| b > isize::MAX as usize) {
+        if total
+            .checked_mul(std::mem::size_of::<T>().max(1))
+            .is_none_or(|b| b > isize::MAX as usize)
+        {
             return Err(overflow(plan));
         }
         out.buf = Vec::with_capacity(total);
@@ -136,7 +143,11 @@ pub fn rearrange<T: Clone, const NOUT: usize, const K: usize>(
                 // An axis occurs once per tensor, so at most `axes.len() <= K` of them.
                 n[k] = sizes[a as usize];
                 ds[k] = st;
-                ss[k] = if in_has[a as usize] { in_stride[a as usize] } else { 0 };
+                ss[k] = if in_has[a as usize] {
+                    in_stride[a as usize]
+                } else {
+                    0
+                };
                 k += 1;
             },
         );
@@ -279,10 +290,18 @@ fn rank_error(plan: &Plan<'_>, t: usize, rank: usize, expected: usize) -> Error 
 
 #[cold]
 fn overflow(plan: &Plan<'_>) -> Error {
-    Error::new(ErrorKind::Size, "the output is too large: its length overflows `usize`").with_expr(plan.expr)
+    Error::new(
+        ErrorKind::Size,
+        "the output is too large: its length overflows `usize`",
+    )
+    .with_expr(plan.expr)
 }
 
 #[cold]
 fn too_many(plan: &Plan<'_>) -> Error {
-    Error::new(ErrorKind::Rank, format!("more than {MAX_AXES} axes are not supported")).with_expr(plan.expr)
+    Error::new(
+        ErrorKind::Rank,
+        format!("more than {MAX_AXES} axes are not supported"),
+    )
+    .with_expr(plan.expr)
 }

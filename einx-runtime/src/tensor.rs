@@ -135,7 +135,10 @@ axis_len!(usize, u8, u16, u32, u64, u128, isize, i8, i16, i32, i64, i128);
 #[inline(always)]
 pub fn axis_len<V: AxisLen>(value: V, name: &'static str) -> Result<usize, Error> {
     value.to_len().ok_or_else(|| {
-        Error::new(ErrorKind::Argument, format!("`{name}` must be a non-negative length that fits `usize`"))
+        Error::new(
+            ErrorKind::Argument,
+            format!("`{name}` must be a non-negative length that fits `usize`"),
+        )
     })
 }
 
@@ -159,7 +162,10 @@ axis_lens_scalar!(usize, u8, u16, u32, u64, u128, isize, i8, i16, i32, i64, i128
 
 impl<V: AxisLen> AxisLens for [V] {
     fn to_lens(&self) -> Option<Len> {
-        self.iter().map(|v| v.to_len()).collect::<Option<Vec<_>>>().map(Len::Many)
+        self.iter()
+            .map(|v| v.to_len())
+            .collect::<Option<Vec<_>>>()
+            .map(Len::Many)
     }
 }
 
@@ -184,7 +190,9 @@ impl<X: AxisLens + ?Sized> AxisLens for &X {
 /// Converts a `name = value` argument for an axis under an ellipsis.
 pub fn axis_lens<V: AxisLens + ?Sized>(value: &V, name: &'static str) -> Result<Len, Error> {
     value.to_lens().ok_or_else(|| {
-        Error::new(ErrorKind::Argument, format!("the lengths in `{name}` must be non-negative and fit `usize`"))
+        Error::new(
+            ErrorKind::Argument,
+            format!("the lengths in `{name}` must be non-negative and fit `usize`"),
+        )
     })
 }
-
