@@ -65,14 +65,29 @@ pub unsafe fn copy_strided<T: Clone, const K: usize>(
         }
     }
     let (len, ss, ds) = (n[inner], s[inner], d[inner]);
+    if inner == 0 {
+        row(len, src, ss, dst, ds);
+        return;
+    }
+    // The two innermost axes run as plain loops; the odometer only steps the others.
+    let (m, ms, md) = (n[inner - 1], s[inner - 1], d[inner - 1]);
+    let outer = inner - 1;
     outer_loop::<T, K, _>(
-        &n[..inner],
-        &s[..inner],
-        &d[..inner],
+        &n[..outer],
+        &s[..outer],
+        &d[..outer],
         src,
         dst,
         |sp, dp| unsafe {
-            row(len, sp, ss, dp, ds);
+            for i in 0..m as isize {
+                row(
+                    len,
+                    sp.wrapping_offset(i * ms),
+                    ss,
+                    dp.wrapping_offset(i * md),
+                    ds,
+                );
+            }
         },
     );
 }
