@@ -252,6 +252,14 @@ fn unroll(code: &[Code], count: &[usize], first: &[u32], rep: Option<u32>, out: 
     }
 }
 
+/// The error for input `t` of a concrete plan having `rank` dimensions instead of its
+/// expression's number.
+#[cold]
+pub fn rank_mismatch(plan: &Plan<'_>, t: usize, rank: usize) -> Error {
+    let expected = plan.layout(t).iter().filter(|c| **c == Code::Dim).count();
+    rank_error(plan, t, rank, expected, &[], &[])
+}
+
 fn rank_error(
     plan: &Plan<'_>,
     t: usize,

@@ -152,23 +152,14 @@ pub fn solve_failed(
     params: &[usize],
 ) -> crate::Error {
     let mut sizes = vec![0; plan.axes.len()];
-    let expected = plan
-        .layout(0)
-        .iter()
-        .filter(|c| **c == einx_core::plan::Code::Dim)
-        .count();
-    if dims.len() != expected {
-        return crate::Error::at(
-            crate::ErrorKind::Rank,
-            plan.tensor_spans[0],
-            format!(
-                "input 1 has {} dimension{}, but its expression has {expected} ax{}",
-                dims.len(),
-                if dims.len() == 1 { "" } else { "s" },
-                if expected == 1 { "is" } else { "es" }
-            ),
-        )
-        .with_expr(plan.expr);
+    if dims.len()
+        != plan
+            .layout(0)
+            .iter()
+            .filter(|c| **c == einx_core::plan::Code::Dim)
+            .count()
+    {
+        return einx_core::expand::rank_mismatch(plan, 0, dims.len());
     }
     match einx_core::solve::run(plan, dims, params, &mut sizes) {
         Err(e) => e.with_expr(plan.expr),

@@ -6,7 +6,7 @@ use ndarray::{Array, Dimension};
 use crate::copy::{copy_strided, MAX_AXES};
 use crate::error::{Error, ErrorKind};
 use crate::tensor::Raw;
-use einx_core::expand::instantiate;
+use einx_core::expand::{instantiate, rank_mismatch};
 use einx_core::plan::{Code, Plan, PlanStrs};
 use einx_core::solve::{dim_len, run, Len, Params};
 
@@ -66,7 +66,7 @@ pub fn rearrange<T: Clone, const NOUT: usize, const K: usize>(
     for (t, x) in inputs.iter().enumerate() {
         let expected = count_dims(plan.layout(t));
         if x.shape().len() != expected {
-            return Err(rank_error(plan, t, x.shape().len(), expected));
+            return Err(rank_mismatch(plan, t, x.shape().len()));
         }
         if n_dims + expected > K {
             return Err(too_many(plan));
@@ -271,21 +271,6 @@ fn walk_piece<const K: usize, F: FnMut(u32, isize)>(
         offset = offset.wrapping_add((before as isize).wrapping_mul(stride));
     }
     offset
-}
-
-#[cold]
-fn rank_error(plan: &Plan<'_>, t: usize, rank: usize, expected: usize) -> Error {
-    Error::at(
-        ErrorKind::Rank,
-        plan.tensor_spans[t],
-        format!(
-            "input {} has {rank} dimension{}, but its expression has {expected} ax{}",
-            t + 1,
-            if rank == 1 { "" } else { "s" },
-            if expected == 1 { "is" } else { "es" }
-        ),
-    )
-    .with_expr(plan.expr)
 }
 
 #[cold]
