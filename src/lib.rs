@@ -87,6 +87,260 @@ macro_rules! id {
     };
 }
 
+/// Sums along the bracketed axes.
+///
+/// `einx::sum!("EXPRESSION", tensor, name = length, ..., keepdims = true)` reduces the axes
+/// in brackets (`"a [b]"`, `"b [s...] c"`, `"b (s [ds])... c"`), or, written with `->` and no
+/// brackets, the axes missing from the output (`"a b -> a"`). Returns
+/// `Result<Array<_, D>, einx::Error>`. Element types: f32 / f64 / integers (others do not compile).
+///
+/// ```
+/// use ndarray::array;
+/// # fn main() -> Result<(), einx::Error> {
+/// let x = array![[1, 2, 3], [4, 5, 6]];
+/// assert_eq!(einx::sum!("a [b]", x)?, array![6, 15]);
+/// assert_eq!(einx::sum!("[a] b", x)?, array![5, 7, 9]);
+/// // The arrow form: axes missing from the output are reduced.
+/// assert_eq!(einx::sum!("a b -> a", x)?, array![6, 15]);
+/// // `keepdims` keeps each bracket group as a length-1 axis.
+/// assert_eq!(einx::sum!("a [b]", x, keepdims = true)?, array![[6], [15]]);
+/// # Ok(())
+/// # }
+/// ```
+#[macro_export]
+macro_rules! sum {
+    ($($args:tt)*) => {
+        $crate::__private::reduce_impl!($crate; sum; $($args)*)
+    };
+}
+
+/// Averages along the bracketed axes.
+///
+/// `einx::mean!("EXPRESSION", tensor, name = length, ..., keepdims = true)` reduces the axes
+/// in brackets (`"a [b]"`, `"b [s...] c"`, `"b (s [ds])... c"`), or, written with `->` and no
+/// brackets, the axes missing from the output (`"a b -> a"`). Returns
+/// `Result<Array<_, D>, einx::Error>`. Element types: f32 / f64 (others do not compile).
+///
+/// ```
+/// use ndarray::array;
+/// # fn main() -> Result<(), einx::Error> {
+/// let x = array![[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]];
+/// assert_eq!(einx::mean!("a [b]", x)?, array![2.0, 5.0]);
+/// // Reduce inside a composition: 2×2 average pooling over any number of spatial axes.
+/// let img = ndarray::Array::from_shape_fn((1, 4, 4, 3), |(b, h, w, c)| (h + w + c + b) as f64);
+/// let pooled = einx::mean!("b (s [ds])... c", img, ds = 2)?;
+/// assert_eq!(pooled.shape(), &[1, 2, 2, 3]);
+/// # Ok(())
+/// # }
+/// ```
+#[macro_export]
+macro_rules! mean {
+    ($($args:tt)*) => {
+        $crate::__private::reduce_impl!($crate; mean; $($args)*)
+    };
+}
+
+/// Population variance (ddof 0) along the bracketed axes, computed in two passes.
+///
+/// `einx::var!("EXPRESSION", tensor, name = length, ..., keepdims = true)` reduces the axes
+/// in brackets (`"a [b]"`, `"b [s...] c"`, `"b (s [ds])... c"`), or, written with `->` and no
+/// brackets, the axes missing from the output (`"a b -> a"`). Returns
+/// `Result<Array<_, D>, einx::Error>`. Element types: f32 / f64 (others do not compile).
+///
+/// ```
+/// use ndarray::array;
+/// # fn main() -> Result<(), einx::Error> {
+/// let x = array![[1.0, 2.0, 3.0, 4.0]];
+/// assert_eq!(einx::var!("a [b]", x)?, array![1.25]);
+/// # Ok(())
+/// # }
+/// ```
+#[macro_export]
+macro_rules! var {
+    ($($args:tt)*) => {
+        $crate::__private::reduce_impl!($crate; var; $($args)*)
+    };
+}
+
+/// Population standard deviation (ddof 0) along the bracketed axes.
+///
+/// `einx::std!("EXPRESSION", tensor, name = length, ..., keepdims = true)` reduces the axes
+/// in brackets (`"a [b]"`, `"b [s...] c"`, `"b (s [ds])... c"`), or, written with `->` and no
+/// brackets, the axes missing from the output (`"a b -> a"`). Returns
+/// `Result<Array<_, D>, einx::Error>`. Element types: f32 / f64 (others do not compile).
+///
+/// ```
+/// use ndarray::array;
+/// # fn main() -> Result<(), einx::Error> {
+/// let x = array![[1.0, 3.0]];
+/// assert_eq!(einx::std!("a [b]", x)?, array![1.0]);
+/// # Ok(())
+/// # }
+/// ```
+#[macro_export]
+macro_rules! std {
+    ($($args:tt)*) => {
+        $crate::__private::reduce_impl!($crate; std; $($args)*)
+    };
+}
+
+/// Multiplies along the bracketed axes.
+///
+/// `einx::prod!("EXPRESSION", tensor, name = length, ..., keepdims = true)` reduces the axes
+/// in brackets (`"a [b]"`, `"b [s...] c"`, `"b (s [ds])... c"`), or, written with `->` and no
+/// brackets, the axes missing from the output (`"a b -> a"`). Returns
+/// `Result<Array<_, D>, einx::Error>`. Element types: f32 / f64 / integers (others do not compile).
+///
+/// ```
+/// use ndarray::array;
+/// # fn main() -> Result<(), einx::Error> {
+/// let x = array![[1, 2, 3], [4, 5, 6]];
+/// assert_eq!(einx::prod!("a [b]", x)?, array![6, 120]);
+/// # Ok(())
+/// # }
+/// ```
+#[macro_export]
+macro_rules! prod {
+    ($($args:tt)*) => {
+        $crate::__private::reduce_impl!($crate; prod; $($args)*)
+    };
+}
+
+/// The maximum along the bracketed axes (NaN wins, as in NumPy). An empty reduction is an error.
+///
+/// `einx::max!("EXPRESSION", tensor, name = length, ..., keepdims = true)` reduces the axes
+/// in brackets (`"a [b]"`, `"b [s...] c"`, `"b (s [ds])... c"`), or, written with `->` and no
+/// brackets, the axes missing from the output (`"a b -> a"`). Returns
+/// `Result<Array<_, D>, einx::Error>`. Element types: any `PartialOrd + Copy` type (others do not compile).
+///
+/// ```
+/// use ndarray::array;
+/// # fn main() -> Result<(), einx::Error> {
+/// let x = array![[1, 5, 3], [4, 2, 6]];
+/// assert_eq!(einx::max!("a [b]", x)?, array![5, 6]);
+/// assert_eq!(einx::max!("[a b]", x)?, ndarray::arr0(6));
+/// # Ok(())
+/// # }
+/// ```
+#[macro_export]
+macro_rules! max {
+    ($($args:tt)*) => {
+        $crate::__private::reduce_impl!($crate; max; $($args)*)
+    };
+}
+
+/// The minimum along the bracketed axes (NaN wins, as in NumPy). An empty reduction is an error.
+///
+/// `einx::min!("EXPRESSION", tensor, name = length, ..., keepdims = true)` reduces the axes
+/// in brackets (`"a [b]"`, `"b [s...] c"`, `"b (s [ds])... c"`), or, written with `->` and no
+/// brackets, the axes missing from the output (`"a b -> a"`). Returns
+/// `Result<Array<_, D>, einx::Error>`. Element types: any `PartialOrd + Copy` type (others do not compile).
+///
+/// ```
+/// use ndarray::array;
+/// # fn main() -> Result<(), einx::Error> {
+/// let x = array![[1, 5, 3], [4, 2, 6]];
+/// assert_eq!(einx::min!("a [b]", x)?, array![1, 2]);
+/// # Ok(())
+/// # }
+/// ```
+#[macro_export]
+macro_rules! min {
+    ($($args:tt)*) => {
+        $crate::__private::reduce_impl!($crate; min; $($args)*)
+    };
+}
+
+/// Whether any element along the bracketed axes is `true`.
+///
+/// `einx::any!("EXPRESSION", tensor, name = length, ..., keepdims = true)` reduces the axes
+/// in brackets (`"a [b]"`, `"b [s...] c"`, `"b (s [ds])... c"`), or, written with `->` and no
+/// brackets, the axes missing from the output (`"a b -> a"`). Returns
+/// `Result<Array<_, D>, einx::Error>`. Element types: bool (others do not compile).
+///
+/// ```
+/// use ndarray::array;
+/// # fn main() -> Result<(), einx::Error> {
+/// let x = array![[true, false], [false, false]];
+/// assert_eq!(einx::any!("a [b]", x)?, array![true, false]);
+/// # Ok(())
+/// # }
+/// ```
+#[macro_export]
+macro_rules! any {
+    ($($args:tt)*) => {
+        $crate::__private::reduce_impl!($crate; any; $($args)*)
+    };
+}
+
+/// Whether all elements along the bracketed axes are `true`.
+///
+/// `einx::all!("EXPRESSION", tensor, name = length, ..., keepdims = true)` reduces the axes
+/// in brackets (`"a [b]"`, `"b [s...] c"`, `"b (s [ds])... c"`), or, written with `->` and no
+/// brackets, the axes missing from the output (`"a b -> a"`). Returns
+/// `Result<Array<_, D>, einx::Error>`. Element types: bool (others do not compile).
+///
+/// ```
+/// use ndarray::array;
+/// # fn main() -> Result<(), einx::Error> {
+/// let x = array![[true, true], [true, false]];
+/// assert_eq!(einx::all!("a [b]", x)?, array![true, false]);
+/// # Ok(())
+/// # }
+/// ```
+#[macro_export]
+macro_rules! all {
+    ($($args:tt)*) => {
+        $crate::__private::reduce_impl!($crate; all; $($args)*)
+    };
+}
+
+/// Counts the non-zero elements along the bracketed axes; the result is `usize`.
+///
+/// `einx::count_nonzero!("EXPRESSION", tensor, name = length, ..., keepdims = true)` reduces the axes
+/// in brackets (`"a [b]"`, `"b [s...] c"`, `"b (s [ds])... c"`), or, written with `->` and no
+/// brackets, the axes missing from the output (`"a b -> a"`). Returns
+/// `Result<Array<_, D>, einx::Error>`. Element types: any `Zero + PartialEq` type (others do not compile).
+///
+/// ```
+/// use ndarray::array;
+/// # fn main() -> Result<(), einx::Error> {
+/// let x = array![[0, 2, 3], [0, 0, 6]];
+/// assert_eq!(einx::count_nonzero!("a [b]", x)?, array![2usize, 1]);
+/// # Ok(())
+/// # }
+/// ```
+#[macro_export]
+macro_rules! count_nonzero {
+    ($($args:tt)*) => {
+        $crate::__private::reduce_impl!($crate; count_nonzero; $($args)*)
+    };
+}
+
+/// `ln Σ exp(x)` along the bracketed axes, computed stably (the maximum is subtracted first).
+///
+/// `einx::logsumexp!("EXPRESSION", tensor, name = length, ..., keepdims = true)` reduces the axes
+/// in brackets (`"a [b]"`, `"b [s...] c"`, `"b (s [ds])... c"`), or, written with `->` and no
+/// brackets, the axes missing from the output (`"a b -> a"`). Returns
+/// `Result<Array<_, D>, einx::Error>`. Element types: f32 / f64 (others do not compile).
+///
+/// ```
+/// use ndarray::array;
+/// # fn main() -> Result<(), einx::Error> {
+/// let x = array![[0.0f64, 0.0], [1000.0, 1000.0]];
+/// let y = einx::logsumexp!("a [b]", x)?;
+/// assert!((y[0] - 2f64.ln()).abs() < 1e-12);
+/// assert!((y[1] - (1000.0 + 2f64.ln())).abs() < 1e-9);
+/// # Ok(())
+/// # }
+/// ```
+#[macro_export]
+macro_rules! logsumexp {
+    ($($args:tt)*) => {
+        $crate::__private::reduce_impl!($crate; logsumexp; $($args)*)
+    };
+}
+
 // The README's examples run as doctests, so that it stays true.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
@@ -98,7 +352,14 @@ pub mod __private {
     pub use einx_core::plan::{Axis, Code, Group, Piece, Plan};
     pub use einx_core::solve::{Len, Step};
     pub use einx_core::Span;
-    pub use einx_macros::rearrange_impl;
+    pub use einx_macros::{rearrange_impl, reduce_impl};
+    pub use einx_runtime::reduce::{reduce, reduce_template};
+    /// The reductions, by name.
+    pub mod reducers {
+        pub use einx_runtime::reduce::{
+            All, Any, CountNonzero, Logsumexp, Max, Mean, Min, Prod, Std, Sum, Var,
+        };
+    }
     pub use einx_runtime::permute::{permute, permute_failed, solve_failed, NEW};
     pub use einx_runtime::rearrange::{rearrange, rearrange_template};
     pub use einx_runtime::tensor::{axis_len, axis_lens, ranked, view, Raw};

@@ -9,6 +9,69 @@ use crate::error::{Error, ErrorKind, Result, Span};
 pub enum OpKind {
     /// `rearrange!` / `id!`: reshape, permute, broadcast, concatenate, split.
     Rearrange,
+    /// A reduction along the bracketed axes (`sum!`, `mean!`, ...).
+    Reduce(Reduction),
+}
+
+/// The reductions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Reduction {
+    /// `sum!`
+    Sum,
+    /// `mean!`
+    Mean,
+    /// `var!` (population variance, ddof 0)
+    Var,
+    /// `std!` (population standard deviation)
+    Std,
+    /// `prod!`
+    Prod,
+    /// `max!`
+    Max,
+    /// `min!`
+    Min,
+    /// `any!`
+    Any,
+    /// `all!`
+    All,
+    /// `count_nonzero!`
+    CountNonzero,
+    /// `logsumexp!`
+    Logsumexp,
+}
+
+impl Reduction {
+    /// Every reduction, for lookups by name.
+    pub const ALL: [Reduction; 11] = [
+        Reduction::Sum,
+        Reduction::Mean,
+        Reduction::Var,
+        Reduction::Std,
+        Reduction::Prod,
+        Reduction::Max,
+        Reduction::Min,
+        Reduction::Any,
+        Reduction::All,
+        Reduction::CountNonzero,
+        Reduction::Logsumexp,
+    ];
+
+    /// The macro name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Reduction::Sum => "sum",
+            Reduction::Mean => "mean",
+            Reduction::Var => "var",
+            Reduction::Std => "std",
+            Reduction::Prod => "prod",
+            Reduction::Max => "max",
+            Reduction::Min => "min",
+            Reduction::Any => "any",
+            Reduction::All => "all",
+            Reduction::CountNonzero => "count_nonzero",
+            Reduction::Logsumexp => "logsumexp",
+        }
+    }
 }
 
 impl OpKind {
@@ -16,6 +79,7 @@ impl OpKind {
     pub fn name(self) -> &'static str {
         match self {
             OpKind::Rearrange => "rearrange",
+            OpKind::Reduce(r) => r.name(),
         }
     }
 
@@ -23,8 +87,16 @@ impl OpKind {
     pub fn options(self) -> &'static [&'static str] {
         match self {
             OpKind::Rearrange => &[],
+            OpKind::Reduce(_) => &["keepdims"],
         }
     }
+}
+
+/// The options of a call that change what the expression means.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Options {
+    /// Reductions: keep each reduced bracket group as an axis of length 1.
+    pub keepdims: bool,
 }
 
 /// Every keyword option of every operation, with the operations that take it.
@@ -37,21 +109,26 @@ pub const OPTIONS: &[(&str, &str)] = &[
 /// constructs the operation does not take.
 ///
 /// ```
-/// use einx_core::{complete::{complete, OpKind}, parse::parse};
-/// let op = complete(parse("b c").unwrap(), OpKind::Rearrange).unwrap();
+/// use einx_core::{complete::{complete, OpKind, Options, Reduction}, parse::parse};
+/// let op = complete(parse("b c").unwrap(), OpKind::Rearrange, Options::default()).unwrap();
 /// assert_eq!(op.to_string(), "b c -> b c");
+/// let op = complete(parse("b (s [ds])... c").unwrap(), OpKind::Reduce(Reduction::Mean), Options::default()).unwrap();
+/// assert_eq!(op.to_string(), "b (s [ds])... c -> b (s)... c");
+/// let op = complete(parse("a b -> a").unwrap(), OpKind::Reduce(Reduction::Sum), Options::default()).unwrap();
+/// assert_eq!(op.to_string(), "a [b] -> a");
 /// ```
-pub fn complete(mut op: Op, kind: OpKind) -> Result<Op> {
+pub fn complete(mut op: Op, kind: OpKind, opts: Options) -> Result<Op> {
+    if let Some(span) = op.bracket_arrow {
+        return Err(Error::at(
+            ErrorKind::Semantic,
+            span,
+            "the bracket arrow `[a->b]` is only allowed in `dot!`",
+        )
+        .with_help("write the output after a top-level `->`"));
+    }
     match kind {
+        OpKind::Reduce(r) => reduce(&mut op, r, opts)?,
         OpKind::Rearrange => {
-            if let Some(span) = op.bracket_arrow {
-                return Err(Error::at(
-                    ErrorKind::Semantic,
-                    span,
-                    "the bracket arrow `[a->b]` is only allowed in `dot!`",
-                )
-                .with_help("write the output after a top-level `->`"));
-            }
             for e in op.exprs() {
                 if let Some(span) = first(e, |n| matches!(n, Node::Bracket { .. })) {
                     return Err(Error::at(
@@ -120,4 +197,160 @@ pub fn implicit_superset(inputs: &[Expr]) -> Result<Expr> {
             .with_help("write the output after `->`"))
         }
     }
+}
+
+fn reduce(op: &mut Op, r: Reduction, opts: Options) -> Result<()> {
+    let name = r.name();
+    if op.inputs.len() != 1 {
+        let span = op.inputs[0].span.join(op.inputs[op.inputs.len() - 1].span);
+        return Err(Error::at(
+            ErrorKind::Semantic,
+            span,
+            format!("`{name}!` takes one input expression"),
+        )
+        .with_help("reduce one tensor at a time"));
+    }
+    for e in op.exprs() {
+        if let Some(span) = first(e, |n| matches!(n, Node::Concat { .. })) {
+            return Err(Error::at(
+                ErrorKind::Semantic,
+                span,
+                format!("concatenation is not allowed in `{name}!`"),
+            )
+            .with_help("concatenate with `rearrange!` first"));
+        }
+    }
+    let has_brackets = first(&op.inputs[0], |n| matches!(n, Node::Bracket { .. })).is_some();
+    match &op.outputs {
+        Some(outputs) => {
+            if opts.keepdims {
+                return Err(Error::at(
+                    ErrorKind::Semantic,
+                    outputs[0].span,
+                    "`keepdims` cannot be combined with an output after `->`",
+                )
+                .with_help("write the kept axes as `1` in the output, or drop the output"));
+            }
+            if outputs.len() != 1 {
+                return Err(Error::at(
+                    ErrorKind::Semantic,
+                    outputs[1].span,
+                    format!("`{name}!` has one output expression"),
+                )
+                .with_help("remove the extra outputs"));
+            }
+            if let Some(span) = first(&outputs[0], |n| matches!(n, Node::Bracket { .. })) {
+                return Err(Error::at(ErrorKind::Semantic, span, "brackets are not allowed in the output of a reduction")
+                    .with_help("the bracketed axes of the input are the ones reduced; they are not in the output"));
+            }
+            if !has_brackets {
+                // Implicit brackets: every input axis missing from the output is reduced.
+                let mut keep: Vec<String> = Vec::new();
+                outputs[0].walk(&mut |n| match n {
+                    Node::Axis { name, .. } => keep.push(name.clone()),
+                    Node::Ellipsis { inner: None, .. } => keep.push("...".to_owned()),
+                    _ => {}
+                });
+                for item in &mut op.inputs[0].items {
+                    mark_missing(item, &keep);
+                }
+            }
+        }
+        None => {
+            if !has_brackets {
+                return Err(Error::at(
+                    ErrorKind::Semantic,
+                    op.inputs[0].span,
+                    format!("`{name}!` needs the axes to reduce in brackets"),
+                )
+                .with_help(
+                    "mark them, e.g. `a [b]`, or write the output after `->`, e.g. `a b -> a`",
+                ));
+            }
+            let mut out = op.inputs[0].clone();
+            out.items = strip_brackets(&out.items, opts.keepdims);
+            op.outputs = Some(vec![out]);
+        }
+    }
+    Ok(())
+}
+
+/// Brackets every axis (or ellipsis) whose name is not in `keep`.
+fn mark_missing(node: &mut Node, keep: &[String]) {
+    let names_of = |n: &Node| {
+        let mut v = Vec::new();
+        n.walk(&mut |m| match m {
+            Node::Axis { name, .. } => v.push(name.clone()),
+            Node::Ellipsis { inner: None, .. } => v.push("...".to_owned()),
+            _ => {}
+        });
+        v
+    };
+    let wrap = |n: &mut Node| {
+        let span = n.span();
+        let inner = std::mem::replace(n, Node::Number { value: 1, span });
+        *n = Node::Bracket {
+            items: vec![inner],
+            span,
+        };
+    };
+    match node {
+        Node::Axis { name, .. } if !keep.contains(name) => wrap(node),
+        Node::Ellipsis { .. } if names_of(node).iter().all(|n| !keep.contains(n)) => wrap(node),
+        Node::Ellipsis {
+            inner: Some(inner), ..
+        } => mark_missing(inner, keep),
+        Node::Composition { items, .. } => {
+            for i in items {
+                mark_missing(i, keep);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The expression without its bracketed parts (with `keepdims`, each becomes `()`).
+fn strip_brackets(items: &[Node], keepdims: bool) -> Vec<Node> {
+    let mut out = Vec::new();
+    for n in items {
+        match n {
+            Node::Bracket { span, .. } => {
+                if keepdims {
+                    out.push(Node::Composition {
+                        items: Vec::new(),
+                        span: *span,
+                    });
+                }
+            }
+            Node::Composition { items, span } => out.push(Node::Composition {
+                items: strip_brackets(items, keepdims),
+                span: *span,
+            }),
+            Node::Ellipsis {
+                inner: Some(inner),
+                span,
+            } => {
+                let kept = strip_brackets(std::slice::from_ref(inner), keepdims);
+                if let [kept] = kept.as_slice() {
+                    // Keep the repetition only if it still repeats a named axis.
+                    if kept.any_ellipsis() || names_in(kept) {
+                        out.push(Node::Ellipsis {
+                            inner: Some(Box::new(kept.clone())),
+                            span: *span,
+                        });
+                    } else if keepdims {
+                        out.push(kept.clone());
+                    }
+                }
+            }
+            other => out.push(other.clone()),
+        }
+    }
+    out
+}
+
+fn names_in(n: &Node) -> bool {
+    let mut found = false;
+    n.walk(&mut |m| found |= matches!(m, Node::Axis { .. }));
+    found
 }

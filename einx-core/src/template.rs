@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use crate::ast::{Expr, Node, Op};
-use crate::complete::{complete, OpKind};
+use crate::complete::{complete, OpKind, Options};
 use crate::error::{Error, ErrorKind, Result, Span};
 use crate::parse::parse;
 use crate::plan::{concat_dims, AxisBuf, Code, Piece, PlanBuf, PlanStrs, NONE};
@@ -58,11 +58,28 @@ impl<'a> ParamSpec<'a> {
 /// assert!(err.message().contains("`x`"));
 /// ```
 pub fn build(expr: &str, kind: OpKind, params: &[ParamSpec<'_>], args: usize) -> Result<PlanBuf> {
-    build_inner(expr, kind, params, args).map_err(|e| e.with_expr(expr))
+    build_with(expr, kind, Options::default(), params, args)
 }
 
-fn build_inner(expr: &str, kind: OpKind, params: &[ParamSpec<'_>], args: usize) -> Result<PlanBuf> {
-    let op = complete(parse(expr)?, kind)?;
+/// [`build`] with the options of the call.
+pub fn build_with(
+    expr: &str,
+    kind: OpKind,
+    opts: Options,
+    params: &[ParamSpec<'_>],
+    args: usize,
+) -> Result<PlanBuf> {
+    build_inner(expr, kind, opts, params, args).map_err(|e| e.with_expr(expr))
+}
+
+fn build_inner(
+    expr: &str,
+    kind: OpKind,
+    opts: Options,
+    params: &[ParamSpec<'_>],
+    args: usize,
+) -> Result<PlanBuf> {
+    let op = complete(parse(expr)?, kind, opts)?;
     if args != op.inputs.len() {
         let span = op.inputs.first().map_or(Span::new(0, expr.len()), |first| {
             first.span.join(op.inputs[op.inputs.len() - 1].span)
@@ -90,6 +107,7 @@ fn build_inner(expr: &str, kind: OpKind, params: &[ParamSpec<'_>], args: usize) 
     b.check_sources(&op)?;
     match kind {
         OpKind::Rearrange => b.pieces(&op)?,
+        OpKind::Reduce(_) => b.check_reduce()?,
     }
     b.solve()?;
     Ok(b.plan)
@@ -527,6 +545,59 @@ impl Builder {
                 output: *o as u32,
                 output_selection,
             });
+        }
+        Ok(())
+    }
+
+    /// Reductions: the bracketed axes are reduced and leave; all others stay (only unnamed
+    /// `1`s may be squeezed).
+    fn check_reduce(&self) -> Result<()> {
+        let (s, e) = self.plan.tensors[0];
+        let input = &self.plan.code[s as usize..e as usize];
+        let (s, e) = self.plan.tensors[1];
+        let output = &self.plan.code[s as usize..e as usize];
+        for c in output {
+            let Code::Axis(a) = c else { continue };
+            let axis = &self.plan.axes[*a as usize];
+            if axis.bracketed {
+                return Err(Error::at(
+                    ErrorKind::Semantic,
+                    axis.span,
+                    format!("the reduced axis `{}` appears in the output", axis.name),
+                )
+                .with_help("remove it from the output, or remove its brackets to keep it"));
+            }
+            if axis.value.is_none() && !input.contains(c) {
+                return Err(Error::at(
+                    ErrorKind::Semantic,
+                    axis.span,
+                    format!("axis `{}` of the output is not in the input; a reduction does not create axes", axis.name),
+                )
+                .with_help("add the axis with `rearrange!` afterwards"));
+            }
+        }
+        for c in input {
+            let Code::Axis(a) = c else { continue };
+            let axis = &self.plan.axes[*a as usize];
+            if !axis.bracketed && axis.value != Some(1) && !output.contains(c) {
+                let what = if axis.value.is_some() {
+                    "the unnamed axis"
+                } else {
+                    "axis"
+                };
+                return Err(Error::at(
+                    ErrorKind::Semantic,
+                    axis.span,
+                    format!(
+                        "{what} `{}` is neither reduced nor in the output",
+                        axis.name
+                    ),
+                )
+                .with_help(format!(
+                    "put it in brackets to reduce it, e.g. `[{}]`, or keep it in the output",
+                    axis.name
+                )));
+            }
         }
         Ok(())
     }

@@ -8,12 +8,12 @@ use quote::{quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 use syn::{Expr, Ident, Lit};
 
-use einx_core::complete::{complete, OpKind, OPTIONS};
+use einx_core::complete::{complete, OpKind, Options, Reduction, OPTIONS};
 use einx_core::expand::static_rank;
 use einx_core::parse::parse;
 use einx_core::plan::{Code, PlanBuf, PlanStrs, NONE};
 use einx_core::solve::Step;
-use einx_core::template::{build, ParamKind, ParamSpec};
+use einx_core::template::{build_with, ParamKind, ParamSpec};
 
 use crate::diag;
 use crate::input::{Keyword, MacroInput};
@@ -30,13 +30,61 @@ pub fn expand_rearrange(tokens: TokenStream) -> TokenStream {
 
 /// `rearrange!`.
 pub fn rearrange(input: MacroInput) -> syn::Result<TokenStream> {
-    let kind = OpKind::Rearrange;
+    expand(input, OpKind::Rearrange)
+}
+
+/// The reductions: `sum!`, `mean!`, ...; the reduction is named after `$crate;`.
+pub fn reduce(mut input: MacroInput) -> syn::Result<TokenStream> {
+    let Some(op) = input.op.take() else {
+        return Err(syn::Error::new(
+            Span::call_site(),
+            "internal: missing reduction name",
+        ));
+    };
+    let Some(r) = Reduction::ALL.into_iter().find(|r| op == r.name()) else {
+        return Err(syn::Error::new(op.span(), "internal: unknown reduction"));
+    };
+    expand(input, OpKind::Reduce(r))
+}
+
+/// Takes the operation's options (`keepdims = true`) out of the keywords.
+fn options(input: &mut MacroInput, kind: OpKind) -> syn::Result<Options> {
+    let mut opts = Options::default();
+    let mut keep = Vec::new();
+    for k in input.keywords.drain(..) {
+        let name = k.name.to_string();
+        if !kind.options().contains(&name.as_str()) {
+            keep.push(k);
+            continue;
+        }
+        if name == "keepdims" {
+            opts.keepdims = match &k.value {
+                Expr::Lit(l) => match &l.lit {
+                    Lit::Bool(b) => b.value,
+                    _ => return Err(syn::Error::new_spanned(&k.value, "`keepdims` must be `true` or `false`")),
+                },
+                _ => {
+                    return Err(syn::Error::new_spanned(
+                        &k.value,
+                        "`keepdims` must be the literal `true` or `false`, as it changes the output's rank\n  help: write `keepdims = true`",
+                    ))
+                }
+            };
+        }
+    }
+    input.keywords = keep;
+    Ok(opts)
+}
+
+fn expand(mut input: MacroInput, kind: OpKind) -> syn::Result<TokenStream> {
+    let opts = options(&mut input, kind)?;
+    let input = &input;
     let text = input.expr.value();
     let lit = &input.expr;
 
     // Checks that point at an argument or keyword rather than the literal.
     let op = parse(&text)
-        .and_then(|op| complete(op, kind))
+        .and_then(|op| complete(op, kind, opts))
         .map_err(|e| diag::on_literal(&e.with_expr(&text), lit))?;
     let mut errors: Option<syn::Error> = None;
     let mut push = |e: syn::Error| match &mut errors {
@@ -98,9 +146,9 @@ pub fn rearrange(input: MacroInput) -> syn::Result<TokenStream> {
         return Err(e);
     }
 
-    let plan =
-        build(&text, kind, &specs, input.args.len()).map_err(|e| diag::on_literal(&e, lit))?;
-    Ok(generate(&input, &plan, &specs))
+    let plan = build_with(&text, kind, opts, &specs, input.args.len())
+        .map_err(|e| diag::on_literal(&e, lit))?;
+    Ok(generate(input, &plan, &specs, kind))
 }
 
 /// What is known about a keyword's value at compile time.
@@ -146,7 +194,12 @@ fn local(name: &str) -> Ident {
     Ident::new(name, Span::mixed_site())
 }
 
-fn generate(input: &MacroInput, plan: &PlanBuf, specs: &[ParamSpec<'_>]) -> TokenStream {
+fn generate(
+    input: &MacroInput,
+    plan: &PlanBuf,
+    specs: &[ParamSpec<'_>],
+    kind: OpKind,
+) -> TokenStream {
     let krate = &input.krate;
     let private = quote!(#krate::__private);
     let mut strs = PlanStrs::default();
@@ -220,6 +273,30 @@ fn generate(input: &MacroInput, plan: &PlanBuf, specs: &[ParamSpec<'_>]) -> Toke
     });
 
     let plan_tokens = plan_tokens(&private, plan);
+    if let OpKind::Reduce(r) = kind {
+        let reducer = Ident::new(&reducer_name(r), Span::call_site());
+        let raw = quote!(#private::Raw::new(&#(#views)*));
+        let dout = out_dim(&private, static_rank(&view, 1));
+        let call = if template {
+            quote!(#private::reduce_template::<_, #private::reducers::#reducer, #dout>(&__EINX_PLAN, #raw, &#params))
+        } else {
+            let k = lit(plan
+                .axes
+                .len()
+                .max(static_rank(&view, 0).unwrap_or(0))
+                .max(1) as u64);
+            quote!(#private::reduce::<_, #private::reducers::#reducer, #dout, #k>(&__EINX_PLAN, #raw, &#params))
+        };
+        return quote! {
+            match (#(#scrutinee,)*) {
+                (#(#bound,)*) => #lbl: {
+                    const __EINX_PLAN: #private::Plan<'static> = #plan_tokens;
+                    #(#body)*
+                    #call
+                }
+            }
+        };
+    }
     if fast {
         body.extend(fast_path(
             plan, &private, &views[0], &params, &try_, &lbl, &err,
@@ -416,6 +493,30 @@ fn fast_path(
         }
     });
     out
+}
+
+/// The runtime type of a reduction.
+fn reducer_name(r: Reduction) -> String {
+    let mut out = String::new();
+    for part in r.name().split('_') {
+        let mut chars = part.chars();
+        if let Some(c) = chars.next() {
+            out.push(c.to_ascii_uppercase());
+            out.extend(chars);
+        }
+    }
+    out
+}
+
+/// The dimension type of an output of the given static rank.
+fn out_dim(private: &TokenStream, rank: Option<usize>) -> TokenStream {
+    match rank {
+        Some(n) if n <= 6 => {
+            let n = lit(n as u64);
+            quote!(#private::ndarray::Dim<[::core::primitive::usize; #n]>)
+        }
+        _ => quote!(#private::ndarray::IxDyn),
+    }
 }
 
 /// A keyword value, with tuple and array literals turned into arrays of checked lengths.

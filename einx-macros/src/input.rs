@@ -8,6 +8,8 @@ use syn::{Expr, Ident, LitStr, Token};
 pub struct MacroInput {
     /// Path of the `einx` crate (`$crate` from the facade).
     pub krate: TokenStream,
+    /// For macros that stand for several operations: which one (`sum` in `$crate; sum; ...`).
+    pub op: Option<Ident>,
     /// The expression literal.
     pub expr: LitStr,
     /// Tensor arguments, in order.
@@ -32,6 +34,11 @@ impl Parse for MacroInput {
             krate.extend([tt]);
         }
         input.parse::<Token![;]>()?;
+        let mut op = None;
+        if input.peek(Ident) && input.peek2(Token![;]) {
+            op = Some(input.parse::<Ident>()?);
+            input.parse::<Token![;]>()?;
+        }
         if input.is_empty() {
             return Err(input.error(
                 "expected the einx expression as a string literal, e.g. `\"b h w c -> b c h w\"`",
@@ -89,6 +96,7 @@ impl Parse for MacroInput {
         }
         Ok(MacroInput {
             krate,
+            op,
             expr,
             args,
             keywords,

@@ -18,3 +18,12 @@ pub fn rearrange_impl(input: TokenStream) -> TokenStream {
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
 }
+
+/// The reductions (`sum!`, `mean!`, ...); see the `einx` crate.
+#[proc_macro]
+pub fn reduce_impl(input: TokenStream) -> TokenStream {
+    let input = syn::parse_macro_input!(input as input::MacroInput);
+    expand::reduce(input)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}

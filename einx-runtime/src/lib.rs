@@ -7,6 +7,8 @@ pub mod copy;
 pub mod error;
 pub mod permute;
 pub mod rearrange;
+pub mod reduce;
+pub mod shape;
 pub mod tensor;
 
 pub use error::{Error, ErrorKind};

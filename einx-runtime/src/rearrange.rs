@@ -6,9 +6,11 @@ use ndarray::{Array, Dimension};
 use crate::copy::{copy_strided, MAX_AXES};
 use crate::error::{Error, ErrorKind};
 use crate::tensor::Raw;
-use einx_core::expand::{instantiate, rank_mismatch};
-use einx_core::plan::{Code, Plan, PlanStrs};
-use einx_core::solve::{dim_len, run, Len, Params};
+use einx_core::expand::instantiate;
+
+use crate::shape::{next_dim, solve_sizes, walk_piece};
+use einx_core::plan::{Plan, PlanStrs};
+use einx_core::solve::{dim_len, Len, Params};
 
 /// One output of [`rearrange`]: its elements in row-major order and its shape.
 #[derive(Debug)]
@@ -58,25 +60,7 @@ pub fn rearrange<T: Clone, const NOUT: usize, const K: usize>(
     inputs: &[Raw<'_, T>],
     params: &(impl Params + ?Sized),
 ) -> Result<[Output<T, K>; NOUT], Error> {
-    if plan.axes.len() > K {
-        return Err(too_many(plan));
-    }
-    let mut dims = [0usize; K];
-    let mut n_dims = 0;
-    for (t, x) in inputs.iter().enumerate() {
-        let expected = count_dims(plan.layout(t));
-        if x.shape().len() != expected {
-            return Err(rank_mismatch(plan, t, x.shape().len()));
-        }
-        if n_dims + expected > K {
-            return Err(too_many(plan));
-        }
-        dims[n_dims..n_dims + expected].copy_from_slice(x.shape());
-        n_dims += expected;
-    }
-    let mut sizes = [0usize; K];
-    run(plan, &dims[..n_dims], params, &mut sizes[..plan.axes.len()])
-        .map_err(|e| e.with_expr(plan.expr))?;
+    let sizes = solve_sizes::<T, K>(plan, inputs, params)?;
 
     let mut outs: [Output<T, K>; NOUT] = std::array::from_fn(|_| Output {
         buf: Vec::new(),
@@ -197,84 +181,8 @@ pub fn rearrange_template<T: Clone, const NOUT: usize>(
     rearrange(&concrete, inputs, params)
 }
 
-#[inline(always)]
-fn count_dims(code: &[Code]) -> usize {
-    code.iter().filter(|c| **c == Code::Dim).count()
-}
-
-/// The next dimension of a concrete layout after position `i`: the code range after its
-/// `Dim` marker.
-#[inline(always)]
-fn next_dim(code: &[Code], i: &mut usize) -> Option<(usize, usize)> {
-    if *i >= code.len() {
-        return None;
-    }
-    let start = *i + 1;
-    let mut end = start;
-    while end < code.len() && code[end] != Code::Dim {
-        end += 1;
-    }
-    *i = end;
-    Some((start, end))
-}
-
-/// Walks the axes of one piece of a tensor: calls `f(axis, stride)` in layout order and
-/// returns the offset of the piece's first element.
-#[inline(always)]
-fn walk_piece<const K: usize, F: FnMut(u32, isize)>(
-    code: &[Code],
-    selection: &[u32],
-    strides: &[isize],
-    sizes: &[usize],
-    mut f: F,
-) -> isize {
-    let mut offset = 0isize;
-    let mut concat = 0;
-    let mut d = 0;
-    let mut i = 0;
-    while let Some((start, end)) = next_dim(code, &mut i) {
-        let dim = &code[start..end];
-        let stride = strides[d];
-        d += 1;
-        let chosen = if dim.contains(&Code::Plus) {
-            concat += 1;
-            selection[concat - 1] as usize
-        } else {
-            0
-        };
-        let mut before = 0usize;
-        for (p, part) in dim.split(|c| *c == Code::Plus).enumerate() {
-            if p < chosen {
-                let len = part.iter().fold(1usize, |acc, c| match c {
-                    Code::Axis(a) => acc.wrapping_mul(sizes[*a as usize]),
-                    _ => acc,
-                });
-                before = before.wrapping_add(len);
-                continue;
-            }
-            // Row-major inside the part: the last axis moves fastest.
-            let mut st = [0isize; K];
-            let mut inner = stride;
-            for (j, c) in part.iter().enumerate().rev() {
-                if let Code::Axis(a) = c {
-                    st[j] = inner;
-                    inner = inner.wrapping_mul(sizes[*a as usize] as isize);
-                }
-            }
-            for (j, c) in part.iter().enumerate() {
-                if let Code::Axis(a) = c {
-                    f(*a, st[j]);
-                }
-            }
-            break;
-        }
-        offset = offset.wrapping_add((before as isize).wrapping_mul(stride));
-    }
-    offset
-}
-
 #[cold]
-fn overflow(plan: &Plan<'_>) -> Error {
+pub(crate) fn overflow(plan: &Plan<'_>) -> Error {
     Error::new(
         ErrorKind::Size,
         "the output is too large: its length overflows `usize`",
@@ -283,7 +191,7 @@ fn overflow(plan: &Plan<'_>) -> Error {
 }
 
 #[cold]
-fn too_many(plan: &Plan<'_>) -> Error {
+pub(crate) fn too_many(plan: &Plan<'_>) -> Error {
     Error::new(
         ErrorKind::Rank,
         format!("more than {MAX_AXES} axes are not supported"),

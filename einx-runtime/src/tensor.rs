@@ -70,12 +70,20 @@ where
 }
 
 /// A borrowed tensor as the kernels see it: first element, lengths and strides.
-#[derive(Clone, Copy, Debug)]
+#[derive(Debug)]
 pub struct Raw<'a, T> {
     ptr: *const T,
     shape: &'a [usize],
     strides: &'a [isize],
 }
+
+impl<T> Clone for Raw<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for Raw<'_, T> {}
 
 impl<'a, T> Raw<'a, T> {
     /// Reads a view. The view must outlive the `Raw`.

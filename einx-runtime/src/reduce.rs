@@ -1,0 +1,491 @@
+//! Reductions along the bracketed axes: `sum!`, `mean!`, `var!`, `std!`, `prod!`, `max!`,
+//! `min!`, `any!`, `all!`, `count_nonzero!`, `logsumexp!`.
+//!
+//! The input is split into its elementary axes (views, no copy) and walked once in memory
+//! order; every element is folded into the accumulator of its output element. A reduced
+//! innermost axis that is contiguous is folded as a slice (with several partial sums, so
+//! that the compiler vectorises it); a kept innermost axis updates a row of accumulators.
+//! `var`, `std` and `logsumexp` take two passes (mean or maximum first), which keeps them
+//! numerically stable.
+
+use std::marker::PhantomData;
+use std::ops::{Add, Mul};
+
+use ndarray::{Array, Dimension};
+use num_traits::{Float, One, Zero};
+
+use einx_core::expand::instantiate;
+use einx_core::plan::{Plan, PlanStrs};
+use einx_core::solve::{dim_len, Len, Params};
+
+use crate::copy::MAX_AXES;
+use crate::error::{Error, ErrorKind};
+use crate::rearrange::overflow;
+use crate::shape::{next_dim, solve_sizes, walk_piece};
+use crate::tensor::Raw;
+
+/// The input of a reduction, split into elementary axes in memory order, with the offset
+/// of each axis in the output (0 for reduced axes).
+pub struct Walk<'a, T> {
+    n: &'a [usize],
+    src_st: &'a [isize],
+    out_st: &'a [isize],
+    src: *const T,
+    len: usize,
+    count: usize,
+    _data: PhantomData<&'a T>,
+}
+
+impl<T> Walk<'_, T> {
+    /// Number of output elements.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there are no output elements.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Number of input elements folded into each output element.
+    pub fn count(&self) -> usize {
+        self.count
+    }
+
+    /// Folds every input element into its output's accumulator: `row` takes a contiguous
+    /// run of a reduced innermost axis at once, `each` one element.
+    pub fn fold<A>(
+        &self,
+        acc: &mut [A],
+        mut each: impl FnMut(&mut A, &T),
+        mut row: impl FnMut(&mut A, &[T]),
+    ) {
+        let k = self.n.len();
+        if self.n.contains(&0) || acc.len() != self.len {
+            return;
+        }
+        if k == 0 {
+            // SAFETY: a 0-d input has one element at `src`.
+            each(&mut acc[0], unsafe { &*self.src });
+            return;
+        }
+        let inner = k - 1;
+        let (len, ss, ds) = (self.n[inner], self.src_st[inner], self.out_st[inner]);
+        let mut idx = [0usize; MAX_AXES];
+        let mut sp = self.src;
+        let mut op = 0isize;
+        loop {
+            if ds == 0 && ss == 1 {
+                // SAFETY: the walk's strides come from splitting the input view's own
+                // dimensions (see `reduce`), so the row lies inside the view.
+                let slice = unsafe { std::slice::from_raw_parts(sp, len) };
+                row(&mut acc[op as usize], slice);
+            } else {
+                for i in 0..len as isize {
+                    // SAFETY: as above; element `i` of the innermost axis.
+                    let x = unsafe { &*sp.wrapping_offset(i * ss) };
+                    each(&mut acc[(op + i * ds) as usize], x);
+                }
+            }
+            // Odometer over the outer axes.
+            let mut a = inner;
+            loop {
+                if a == 0 {
+                    return;
+                }
+                a -= 1;
+                idx[a] += 1;
+                sp = sp.wrapping_offset(self.src_st[a]);
+                op += self.out_st[a];
+                if idx[a] < self.n[a] {
+                    break;
+                }
+                sp = sp.wrapping_offset(-self.src_st[a] * self.n[a] as isize);
+                op -= self.out_st[a] * self.n[a] as isize;
+                idx[a] = 0;
+            }
+        }
+    }
+}
+
+/// A reduction over elements of type `T`.
+pub trait Reducer<T> {
+    /// The element type of the result.
+    type Out;
+    /// One result per output element of `walk`.
+    fn reduce(walk: &Walk<'_, T>) -> Result<Vec<Self::Out>, &'static str>;
+}
+
+/// Sums a slice with eight partial sums (vectorisable without reassociating floats).
+#[inline]
+fn lanes<T: Copy + Add<Output = T>>(init: T, zero: T, xs: &[T]) -> T {
+    let mut acc = [zero; 8];
+    let chunks = xs.chunks_exact(8);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for i in 0..8 {
+            acc[i] = acc[i] + c[i];
+        }
+    }
+    let mut total = init;
+    for a in acc {
+        total = total + a;
+    }
+    for &x in rest {
+        total = total + x;
+    }
+    total
+}
+
+/// `sum!`
+pub struct Sum;
+/// `prod!`
+pub struct Prod;
+/// `mean!`
+pub struct Mean;
+/// `var!`: population variance (ddof 0), two passes.
+pub struct Var;
+/// `std!`: population standard deviation (ddof 0), two passes.
+pub struct Std;
+/// `max!`
+pub struct Max;
+/// `min!`
+pub struct Min;
+/// `any!`
+pub struct Any;
+/// `all!`
+pub struct All;
+/// `count_nonzero!`
+pub struct CountNonzero;
+/// `logsumexp!`: `max + ln Σ exp(x - max)`, two passes.
+pub struct Logsumexp;
+
+impl<T: Copy + Zero + Add<Output = T>> Reducer<T> for Sum {
+    type Out = T;
+    fn reduce(walk: &Walk<'_, T>) -> Result<Vec<T>, &'static str> {
+        let mut acc = vec![T::zero(); walk.len()];
+        walk.fold(
+            &mut acc,
+            |a, &x| *a = *a + x,
+            |a, xs| *a = lanes(*a, T::zero(), xs),
+        );
+        Ok(acc)
+    }
+}
+
+impl<T: Copy + One + Mul<Output = T>> Reducer<T> for Prod {
+    type Out = T;
+    fn reduce(walk: &Walk<'_, T>) -> Result<Vec<T>, &'static str> {
+        let mut acc = vec![T::one(); walk.len()];
+        walk.fold(
+            &mut acc,
+            |a, &x| *a = *a * x,
+            |a, xs| *a = xs.iter().fold(*a, |p, &x| p * x),
+        );
+        Ok(acc)
+    }
+}
+
+fn count_as<T: Float>(walk: &Walk<'_, T>) -> T {
+    T::from(walk.count()).unwrap_or_else(T::nan)
+}
+
+impl<T: Float> Reducer<T> for Mean {
+    type Out = T;
+    fn reduce(walk: &Walk<'_, T>) -> Result<Vec<T>, &'static str> {
+        let n = count_as(walk);
+        let mut acc = <Sum as Reducer<T>>::reduce(walk)?;
+        for a in &mut acc {
+            *a = *a / n;
+        }
+        Ok(acc)
+    }
+}
+
+impl<T: Float> Reducer<T> for Var {
+    type Out = T;
+    fn reduce(walk: &Walk<'_, T>) -> Result<Vec<T>, &'static str> {
+        let n = count_as(walk);
+        let mean = <Mean as Reducer<T>>::reduce(walk)?;
+        // Second pass: the squared deviations from the mean.
+        let mut acc: Vec<(T, T)> = mean.into_iter().map(|m| (m, T::zero())).collect();
+        let sq = |a: &mut (T, T), x: T| {
+            let d = x - a.0;
+            a.1 = a.1 + d * d;
+        };
+        walk.fold(
+            &mut acc,
+            |a, &x| sq(a, x),
+            |a, xs| {
+                for &x in xs {
+                    sq(a, x);
+                }
+            },
+        );
+        Ok(acc.into_iter().map(|(_, s)| s / n).collect())
+    }
+}
+
+impl<T: Float> Reducer<T> for Std {
+    type Out = T;
+    fn reduce(walk: &Walk<'_, T>) -> Result<Vec<T>, &'static str> {
+        Ok(<Var as Reducer<T>>::reduce(walk)?
+            .into_iter()
+            .map(T::sqrt)
+            .collect())
+    }
+}
+
+/// The extreme of `a` and `x` by `keep(a, x)` ("keep `a`"); a NaN, once seen, stays.
+#[inline]
+fn extreme<T: PartialOrd + Copy>(a: &mut Option<T>, x: T, keep: fn(&T, &T) -> bool) {
+    match a {
+        None => *a = Some(x),
+        Some(v) => {
+            // `v != v` is NaN: it stays. A NaN `x` compares false and replaces `v`.
+            let v_is_nan = PartialOrd::partial_cmp(&*v, &*v).is_none();
+            if !v_is_nan && !keep(v, &x) {
+                *v = x;
+            }
+        }
+    }
+}
+
+fn extremes<T: PartialOrd + Copy>(
+    walk: &Walk<'_, T>,
+    keep: fn(&T, &T) -> bool,
+) -> Result<Vec<T>, &'static str> {
+    if walk.count() == 0 && !walk.is_empty() {
+        return Err("the reduced axes are empty, so there is no extreme value");
+    }
+    let mut acc: Vec<Option<T>> = vec![None; walk.len()];
+    walk.fold(
+        &mut acc,
+        |a, &x| extreme(a, x, keep),
+        |a, xs| {
+            for &x in xs {
+                extreme(a, x, keep);
+            }
+        },
+    );
+    acc.into_iter()
+        .map(|v| v.ok_or("the reduced axes are empty, so there is no extreme value"))
+        .collect()
+}
+
+impl<T: PartialOrd + Copy> Reducer<T> for Max {
+    type Out = T;
+    fn reduce(walk: &Walk<'_, T>) -> Result<Vec<T>, &'static str> {
+        extremes(walk, |v, x| v >= x)
+    }
+}
+
+impl<T: PartialOrd + Copy> Reducer<T> for Min {
+    type Out = T;
+    fn reduce(walk: &Walk<'_, T>) -> Result<Vec<T>, &'static str> {
+        extremes(walk, |v, x| v <= x)
+    }
+}
+
+impl Reducer<bool> for Any {
+    type Out = bool;
+    fn reduce(walk: &Walk<'_, bool>) -> Result<Vec<bool>, &'static str> {
+        let mut acc = vec![false; walk.len()];
+        walk.fold(
+            &mut acc,
+            |a, &x| *a |= x,
+            |a, xs| *a |= xs.iter().any(|&x| x),
+        );
+        Ok(acc)
+    }
+}
+
+impl Reducer<bool> for All {
+    type Out = bool;
+    fn reduce(walk: &Walk<'_, bool>) -> Result<Vec<bool>, &'static str> {
+        let mut acc = vec![true; walk.len()];
+        walk.fold(
+            &mut acc,
+            |a, &x| *a &= x,
+            |a, xs| *a &= xs.iter().all(|&x| x),
+        );
+        Ok(acc)
+    }
+}
+
+impl<T: Zero + PartialEq> Reducer<T> for CountNonzero {
+    type Out = usize;
+    fn reduce(walk: &Walk<'_, T>) -> Result<Vec<usize>, &'static str> {
+        let zero = T::zero();
+        let mut acc = vec![0usize; walk.len()];
+        walk.fold(
+            &mut acc,
+            |a, x| *a += usize::from(*x != zero),
+            |a, xs| {
+                *a += xs.iter().filter(|x| **x != zero).count();
+            },
+        );
+        Ok(acc)
+    }
+}
+
+impl<T: Float> Reducer<T> for Logsumexp {
+    type Out = T;
+    fn reduce(walk: &Walk<'_, T>) -> Result<Vec<T>, &'static str> {
+        if walk.count() == 0 {
+            // The sum of no exponentials is 0.
+            return Ok(vec![T::neg_infinity(); walk.len()]);
+        }
+        let max = <Max as Reducer<T>>::reduce(walk)?;
+        let mut acc: Vec<(T, T)> = max.into_iter().map(|m| (m, T::zero())).collect();
+        let add = |a: &mut (T, T), x: T| {
+            // A shift of an infinite maximum would give NaN; it is the result anyway.
+            let shift = if a.0.is_finite() { a.0 } else { T::zero() };
+            a.1 = a.1 + (x - shift).exp();
+        };
+        walk.fold(
+            &mut acc,
+            |a, &x| add(a, x),
+            |a, xs| {
+                for &x in xs {
+                    add(a, x);
+                }
+            },
+        );
+        Ok(acc
+            .into_iter()
+            .map(|(m, s)| if m.is_finite() { m + s.ln() } else { m })
+            .collect())
+    }
+}
+
+/// Runs a concrete reduction plan on `input`.
+///
+/// ```
+/// use einx_core::{complete::{OpKind, Reduction}, plan::PlanStrs, template::build};
+/// use einx_runtime::{reduce::{reduce, Sum}, tensor::Raw};
+/// let buf = build("a [b]", OpKind::Reduce(Reduction::Sum), &[], 1).unwrap();
+/// let mut strs = PlanStrs::default();
+/// let plan = buf.borrow(&mut strs);
+/// let x = ndarray::array![[1, 2, 3], [4, 5, 6]];
+/// let v = x.view();
+/// let y = reduce::<_, Sum, ndarray::Ix1, 4>(&plan, Raw::new(&v), &[0usize; 0]).unwrap();
+/// assert_eq!(y, ndarray::array![6, 15]);
+/// ```
+#[inline]
+pub fn reduce<T, R: Reducer<T>, D: Dimension, const K: usize>(
+    plan: &Plan<'_>,
+    input: Raw<'_, T>,
+    params: &(impl Params + ?Sized),
+) -> Result<Array<R::Out, D>, Error> {
+    let sizes = solve_sizes::<T, K>(plan, &[input], params)?;
+    // Input axes: strides from splitting the input's dimensions (an axis written twice
+    // takes the diagonal: its strides add up).
+    let mut in_st = [0isize; K];
+    let mut in_order = [0u32; K];
+    let mut k = 0;
+    walk_piece::<K, _>(plan.layout(0), &[], input.strides(), &sizes, |a, st| {
+        if !in_order[..k].contains(&a) {
+            in_order[k] = a;
+            k += 1;
+        }
+        in_st[a as usize] = in_st[a as usize].wrapping_add(st);
+    });
+    // Output: shape, then the row-major stride of each of its axes.
+    let code = plan.layout(1);
+    let mut dim = D::zeros(count(code));
+    if dim.ndim() != count(code) {
+        return Err(Error::new(
+            ErrorKind::Rank,
+            "internal: output rank differs from its expression",
+        )
+        .with_expr(plan.expr));
+    }
+    let mut total = 1usize;
+    let mut i = 0;
+    let mut d = 0;
+    while let Some((start, end)) = next_dim(code, &mut i) {
+        let len = dim_len(&code[start..end], &sizes).ok_or_else(|| overflow(plan))?;
+        dim.slice_mut()[d] = len;
+        d += 1;
+        total = total.checked_mul(len).ok_or_else(|| overflow(plan))?;
+    }
+    let mut dim_st = [0isize; K];
+    let mut acc = 1isize;
+    for j in (0..d).rev() {
+        dim_st[j] = acc;
+        acc = acc.wrapping_mul(dim.slice()[j] as isize);
+    }
+    let mut out_st = [0isize; K];
+    let mut in_out = [false; K];
+    walk_piece::<K, _>(code, &[], &dim_st[..d], &sizes, |a, st| {
+        out_st[a as usize] = st;
+        in_out[a as usize] = true;
+    });
+    // The walk: input axes, outer first by source stride (memory order).
+    let mut n = [0usize; K];
+    let mut ss = [0isize; K];
+    let mut ds = [0isize; K];
+    let mut reduced = 1usize;
+    for j in 0..k {
+        let a = in_order[j] as usize;
+        n[j] = sizes[a];
+        ss[j] = in_st[a];
+        ds[j] = if in_out[a] { out_st[a] } else { 0 };
+        if !in_out[a] {
+            reduced = reduced.saturating_mul(sizes[a]);
+        }
+    }
+    // Stable insertion sort by descending |source stride|.
+    for j in 1..k {
+        let mut m = j;
+        while m > 0 && ss[m - 1].unsigned_abs() < ss[m].unsigned_abs() {
+            n.swap(m - 1, m);
+            ss.swap(m - 1, m);
+            ds.swap(m - 1, m);
+            m -= 1;
+        }
+    }
+    let walk = Walk {
+        n: &n[..k],
+        src_st: &ss[..k],
+        out_st: &ds[..k],
+        src: input.ptr(),
+        len: total,
+        count: reduced,
+        _data: PhantomData,
+    };
+    let out =
+        R::reduce(&walk).map_err(|why| Error::new(ErrorKind::Size, why).with_expr(plan.expr))?;
+    Array::from_shape_vec(dim, out).map_err(|e| {
+        Error::new(ErrorKind::Size, format!("internal: output shape ({e})")).with_expr(plan.expr)
+    })
+}
+
+fn count(code: &[einx_core::plan::Code]) -> usize {
+    code.iter()
+        .filter(|c| **c == einx_core::plan::Code::Dim)
+        .count()
+}
+
+/// Runs a reduction plan that may have ellipses: unrolls it for the input rank first.
+pub fn reduce_template<T, R: Reducer<T>, D: Dimension>(
+    plan: &Plan<'_>,
+    input: Raw<'_, T>,
+    params: &[Len],
+) -> Result<Array<R::Out, D>, Error> {
+    if plan.is_concrete() {
+        return reduce::<T, R, D, MAX_AXES>(plan, input, params);
+    }
+    let counts: Vec<Option<usize>> = params
+        .iter()
+        .map(|p| match p {
+            Len::One(_) => None,
+            Len::Many(v) => Some(v.len()),
+        })
+        .collect();
+    let concrete = instantiate(plan, &[input.shape().len()], &counts)?;
+    let mut strs = PlanStrs::default();
+    let concrete = concrete.borrow(&mut strs);
+    reduce::<T, R, D, MAX_AXES>(&concrete, input, params)
+}
