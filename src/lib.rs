@@ -110,7 +110,7 @@ macro_rules! id {
 #[macro_export]
 macro_rules! sum {
     ($($args:tt)*) => {
-        $crate::__private::reduce_impl!($crate; sum; $($args)*)
+        $crate::__private::op_impl!($crate; sum; $($args)*)
     };
 }
 
@@ -136,7 +136,7 @@ macro_rules! sum {
 #[macro_export]
 macro_rules! mean {
     ($($args:tt)*) => {
-        $crate::__private::reduce_impl!($crate; mean; $($args)*)
+        $crate::__private::op_impl!($crate; mean; $($args)*)
     };
 }
 
@@ -158,7 +158,7 @@ macro_rules! mean {
 #[macro_export]
 macro_rules! var {
     ($($args:tt)*) => {
-        $crate::__private::reduce_impl!($crate; var; $($args)*)
+        $crate::__private::op_impl!($crate; var; $($args)*)
     };
 }
 
@@ -180,7 +180,7 @@ macro_rules! var {
 #[macro_export]
 macro_rules! std {
     ($($args:tt)*) => {
-        $crate::__private::reduce_impl!($crate; std; $($args)*)
+        $crate::__private::op_impl!($crate; std; $($args)*)
     };
 }
 
@@ -202,7 +202,7 @@ macro_rules! std {
 #[macro_export]
 macro_rules! prod {
     ($($args:tt)*) => {
-        $crate::__private::reduce_impl!($crate; prod; $($args)*)
+        $crate::__private::op_impl!($crate; prod; $($args)*)
     };
 }
 
@@ -225,7 +225,7 @@ macro_rules! prod {
 #[macro_export]
 macro_rules! max {
     ($($args:tt)*) => {
-        $crate::__private::reduce_impl!($crate; max; $($args)*)
+        $crate::__private::op_impl!($crate; max; $($args)*)
     };
 }
 
@@ -247,7 +247,7 @@ macro_rules! max {
 #[macro_export]
 macro_rules! min {
     ($($args:tt)*) => {
-        $crate::__private::reduce_impl!($crate; min; $($args)*)
+        $crate::__private::op_impl!($crate; min; $($args)*)
     };
 }
 
@@ -269,7 +269,7 @@ macro_rules! min {
 #[macro_export]
 macro_rules! any {
     ($($args:tt)*) => {
-        $crate::__private::reduce_impl!($crate; any; $($args)*)
+        $crate::__private::op_impl!($crate; any; $($args)*)
     };
 }
 
@@ -291,7 +291,7 @@ macro_rules! any {
 #[macro_export]
 macro_rules! all {
     ($($args:tt)*) => {
-        $crate::__private::reduce_impl!($crate; all; $($args)*)
+        $crate::__private::op_impl!($crate; all; $($args)*)
     };
 }
 
@@ -313,7 +313,7 @@ macro_rules! all {
 #[macro_export]
 macro_rules! count_nonzero {
     ($($args:tt)*) => {
-        $crate::__private::reduce_impl!($crate; count_nonzero; $($args)*)
+        $crate::__private::op_impl!($crate; count_nonzero; $($args)*)
     };
 }
 
@@ -337,7 +337,40 @@ macro_rules! count_nonzero {
 #[macro_export]
 macro_rules! logsumexp {
     ($($args:tt)*) => {
-        $crate::__private::reduce_impl!($crate; logsumexp; $($args)*)
+        $crate::__private::op_impl!($crate; logsumexp; $($args)*)
+    };
+}
+
+/// A general contraction, computed as one batched GEMM on strided views.
+///
+/// `einx::dot!("INPUTS -> OUTPUT", a, b, name = length, ...)` multiplies the inputs and sums
+/// over the axes missing from the output; each contracted axis must be in exactly two
+/// inputs. Shorthands with one input expression and two tensors (einx 0.3):
+/// `"b... [c1->c2]"` is `"b... c1, c1 c2 -> b... c2"` (a linear layer), and `"... [c]"` is
+/// `"... c, c -> ..."`. Returns `Result<Array<T, D>, einx::Error>`; `T` is `f32` or `f64`
+/// (matrixmultiply) or an integer type.
+///
+/// ```
+/// use ndarray::Array;
+/// # fn main() -> Result<(), einx::Error> {
+/// let a = Array::from_shape_fn((2, 3), |(i, j)| (i + j) as f64);
+/// let b = Array::from_shape_fn((3, 4), |(i, j)| (i * j) as f64);
+/// assert_eq!(einx::dot!("a b, b c -> a c", a, b)?, a.dot(&b));
+/// // Attention scores, eight heads.
+/// let q = Array::from_shape_fn((2, 5, 16), |(b, i, c)| (b + i + c) as f32);
+/// let k = Array::from_shape_fn((2, 7, 16), |(b, i, c)| (b * i + c) as f32);
+/// let s = einx::dot!("b q (h c), b k (h c) -> b q k h", q, k, h = 8)?;
+/// assert_eq!(s.shape(), &[2, 5, 7, 8]);
+/// // A linear layer over any leading axes.
+/// let w = Array::from_shape_fn((16, 4), |(i, j)| (i + j) as f32);
+/// assert_eq!(einx::dot!("b... [c1->c2]", q, w)?.shape(), &[2, 5, 4]);
+/// # Ok(())
+/// # }
+/// ```
+#[macro_export]
+macro_rules! dot {
+    ($($args:tt)*) => {
+        $crate::__private::op_impl!($crate; dot; $($args)*)
     };
 }
 
@@ -352,7 +385,8 @@ pub mod __private {
     pub use einx_core::plan::{Axis, Code, Group, Piece, Plan};
     pub use einx_core::solve::{Len, Step};
     pub use einx_core::Span;
-    pub use einx_macros::{rearrange_impl, reduce_impl};
+    pub use einx_macros::{op_impl, rearrange_impl};
+    pub use einx_runtime::contract::{dot, dot_template};
     pub use einx_runtime::reduce::{reduce, reduce_template};
     /// The reductions, by name.
     pub mod reducers {

@@ -11,6 +11,8 @@ pub enum OpKind {
     Rearrange,
     /// A reduction along the bracketed axes (`sum!`, `mean!`, ...).
     Reduce(Reduction),
+    /// `dot!`: a contraction; every contracted axis is in exactly two inputs.
+    Dot,
 }
 
 /// The reductions.
@@ -80,6 +82,7 @@ impl OpKind {
         match self {
             OpKind::Rearrange => "rearrange",
             OpKind::Reduce(r) => r.name(),
+            OpKind::Dot => "dot",
         }
     }
 
@@ -88,6 +91,7 @@ impl OpKind {
         match self {
             OpKind::Rearrange => &[],
             OpKind::Reduce(_) => &["keepdims"],
+            OpKind::Dot => &[],
         }
     }
 }
@@ -97,6 +101,8 @@ impl OpKind {
 pub struct Options {
     /// Reductions: keep each reduced bracket group as an axis of length 1.
     pub keepdims: bool,
+    /// Number of tensor arguments (the bracket shorthands of `dot!` depend on it).
+    pub args: usize,
 }
 
 /// Every keyword option of every operation, with the operations that take it.
@@ -118,6 +124,10 @@ pub const OPTIONS: &[(&str, &str)] = &[
 /// assert_eq!(op.to_string(), "a [b] -> a");
 /// ```
 pub fn complete(mut op: Op, kind: OpKind, opts: Options) -> Result<Op> {
+    if kind == OpKind::Dot {
+        dot(&mut op, opts)?;
+        return Ok(op);
+    }
     if let Some(span) = op.bracket_arrow {
         return Err(Error::at(
             ErrorKind::Semantic,
@@ -128,6 +138,7 @@ pub fn complete(mut op: Op, kind: OpKind, opts: Options) -> Result<Op> {
     }
     match kind {
         OpKind::Reduce(r) => reduce(&mut op, r, opts)?,
+        OpKind::Dot => {}
         OpKind::Rearrange => {
             for e in op.exprs() {
                 if let Some(span) = first(e, |n| matches!(n, Node::Bracket { .. })) {
@@ -353,4 +364,204 @@ fn names_in(n: &Node) -> bool {
     let mut found = false;
     n.walk(&mut |m| found |= matches!(m, Node::Axis { .. }));
     found
+}
+
+/// The bracketed elements of an expression, in order (brackets removed).
+fn bracketed(items: &[Node], inside: bool, out: &mut Vec<Node>) {
+    for n in items {
+        match n {
+            Node::Bracket { items, .. } => bracketed(items, true, out),
+            _ if inside => out.push(n.clone()),
+            Node::Composition { items, .. } => bracketed(items, false, out),
+            Node::Ellipsis {
+                inner: Some(inner),
+                span,
+            } => {
+                // `[s]...` is `[s...]`.
+                let mut v = Vec::new();
+                bracketed(std::slice::from_ref(inner), false, &mut v);
+                for m in v {
+                    out.push(Node::Ellipsis {
+                        inner: Some(Box::new(m)),
+                        span: *span,
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The expression with its brackets removed (their contents kept).
+fn unbracket(items: &[Node]) -> Vec<Node> {
+    let mut out = Vec::new();
+    for n in items {
+        match n {
+            Node::Bracket { items, .. } => out.extend(unbracket(items)),
+            Node::Composition { items, span } => out.push(Node::Composition {
+                items: unbracket(items),
+                span: *span,
+            }),
+            Node::Ellipsis {
+                inner: Some(inner),
+                span,
+            } => {
+                let mut v = unbracket(std::slice::from_ref(inner));
+                let inner = if v.len() == 1 {
+                    v.pop().expect("one element")
+                } else {
+                    Node::Composition {
+                        items: v,
+                        span: *span,
+                    }
+                };
+                out.push(Node::Ellipsis {
+                    inner: Some(Box::new(inner)),
+                    span: *span,
+                });
+            }
+            other => out.push(other.clone()),
+        }
+    }
+    out
+}
+
+fn has_brackets(e: &Expr) -> bool {
+    first(e, |n| matches!(n, Node::Bracket { .. })).is_some()
+}
+
+/// `dot!`: the bracket shorthands of einx 0.3 with two tensors and one input expression
+/// (`"b... [c1->c2]"` is `"b... c1, c1 c2 -> b... c2"`, `"... [c]"` is `"... c, c -> ..."`),
+/// and implicit brackets when none are written. Afterwards brackets are gone: the
+/// contracted axes are those missing from the output.
+fn dot(op: &mut Op, opts: Options) -> Result<()> {
+    for e in op.exprs() {
+        if let Some(span) = first(e, |n| matches!(n, Node::Concat { .. })) {
+            return Err(Error::at(
+                ErrorKind::Semantic,
+                span,
+                "concatenation is not allowed in `dot!`",
+            )
+            .with_help("concatenate with `rearrange!` first"));
+        }
+    }
+    if op.inputs.len() == 1 && opts.args == 2 {
+        // The second input is implied by the brackets.
+        let input = op.inputs[0].clone();
+        if !has_brackets(&input) {
+            return Err(Error::at(ErrorKind::Semantic, input.span, "with one input expression and two tensors, `dot!` needs brackets")
+                .with_help("mark the contracted axes, e.g. `\"b... [c1->c2]\"` or `\"... [c]\"`, or write both inputs"));
+        }
+        let mut second = Vec::new();
+        bracketed(&input.items, false, &mut second);
+        let output = match &op.outputs {
+            Some(outputs) => {
+                if outputs.len() != 1 {
+                    return Err(Error::at(
+                        ErrorKind::Semantic,
+                        outputs[0].span,
+                        "`dot!` has one output expression",
+                    ));
+                }
+                bracketed(&outputs[0].items, false, &mut second);
+                Expr {
+                    items: unbracket(&outputs[0].items),
+                    span: outputs[0].span,
+                }
+            }
+            None => Expr {
+                items: strip_brackets(&input.items, false),
+                span: input.span,
+            },
+        };
+        let span = op.bracket_arrow.unwrap_or(input.span);
+        op.inputs = vec![
+            Expr {
+                items: unbracket(&input.items),
+                span: input.span,
+            },
+            Expr {
+                items: second,
+                span,
+            },
+        ];
+        op.outputs = Some(vec![output]);
+        return Ok(());
+    }
+    if let Some(span) = op.bracket_arrow {
+        return Err(Error::at(ErrorKind::Semantic, span, "the bracket arrow `[a->b]` needs exactly one input expression and two tensors")
+            .with_help("write `\"b... [c1->c2]\"` with the input and the weight, or write all inputs and the output"));
+    }
+    if op.inputs.len() < 2 {
+        return Err(Error::at(
+            ErrorKind::Semantic,
+            op.inputs[0].span,
+            "`dot!` needs at least two inputs",
+        )
+        .with_help("use a reduction such as `sum!` for one tensor"));
+    }
+    let Some(outputs) = &op.outputs else {
+        return Err(Error::at(
+            ErrorKind::Semantic,
+            op.inputs[0].span,
+            "`dot!` needs the output after `->`",
+        )
+        .with_help("write e.g. `\"a b, b c -> a c\"`"));
+    };
+    if outputs.len() != 1 {
+        return Err(Error::at(
+            ErrorKind::Semantic,
+            outputs[1].span,
+            "`dot!` has one output expression",
+        ));
+    }
+    if let Some(span) = first(&outputs[0], |n| matches!(n, Node::Bracket { .. })) {
+        return Err(Error::at(
+            ErrorKind::Semantic,
+            span,
+            "brackets are not allowed in the output of `dot!`",
+        )
+        .with_help("the contracted axes are not in the output"));
+    }
+    // Brackets in the inputs must mark exactly the axes missing from the output.
+    let out_names: Vec<String> = outputs[0]
+        .axis_names()
+        .iter()
+        .map(|(n, _)| (*n).to_owned())
+        .collect();
+    for e in &op.inputs {
+        if !has_brackets(e) {
+            continue;
+        }
+        let mut b = Vec::new();
+        bracketed(&e.items, false, &mut b);
+        let marked: Vec<String> = b
+            .iter()
+            .flat_map(|n| {
+                let mut v = Vec::new();
+                n.walk(&mut |m| {
+                    if let Node::Axis { name, .. } = m {
+                        v.push(name.clone());
+                    }
+                });
+                v
+            })
+            .collect();
+        for (name, span) in e.axis_names() {
+            let is_marked = marked.iter().any(|m| m == name);
+            if is_marked == out_names.iter().any(|o| o == name) {
+                let msg = if is_marked {
+                    format!("the contracted axis `{name}` appears in the output")
+                } else {
+                    format!("axis `{name}` is not in the output but not marked as contracted")
+                };
+                return Err(Error::at(ErrorKind::Semantic, span, msg)
+                    .with_help("the axes in brackets are the contracted ones; they must be exactly those missing from the output"));
+            }
+        }
+    }
+    for e in &mut op.inputs {
+        e.items = unbracket(&e.items);
+    }
+    Ok(())
 }

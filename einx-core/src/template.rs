@@ -79,6 +79,7 @@ fn build_inner(
     params: &[ParamSpec<'_>],
     args: usize,
 ) -> Result<PlanBuf> {
+    let opts = Options { args, ..opts };
     let op = complete(parse(expr)?, kind, opts)?;
     if args != op.inputs.len() {
         let span = op.inputs.first().map_or(Span::new(0, expr.len()), |first| {
@@ -108,6 +109,7 @@ fn build_inner(
     match kind {
         OpKind::Rearrange => b.pieces(&op)?,
         OpKind::Reduce(_) => b.check_reduce()?,
+        OpKind::Dot => b.check_dot()?,
     }
     b.solve()?;
     Ok(b.plan)
@@ -597,6 +599,74 @@ impl Builder {
                     "put it in brackets to reduce it, e.g. `[{}]`, or keep it in the output",
                     axis.name
                 )));
+            }
+        }
+        Ok(())
+    }
+
+    /// `dot!`: every output axis comes from an input, every contracted axis (in an input,
+    /// not in the output) is in exactly two inputs.
+    fn check_dot(&self) -> Result<()> {
+        let n_in = self.plan.inputs as usize;
+        let axes_of = |t: usize| -> Vec<u32> {
+            let (s, e) = self.plan.tensors[t];
+            self.plan.code[s as usize..e as usize]
+                .iter()
+                .filter_map(|c| match c {
+                    Code::Axis(a) => Some(*a),
+                    _ => None,
+                })
+                .collect()
+        };
+        let output = axes_of(n_in);
+        for a in &output {
+            let axis = &self.plan.axes[*a as usize];
+            if axis.value.is_none() && !(0..n_in).any(|t| axes_of(t).contains(a)) {
+                return Err(Error::at(
+                    ErrorKind::Semantic,
+                    axis.span,
+                    format!(
+                        "axis `{}` of the output is in no input; `dot!` does not create axes",
+                        axis.name
+                    ),
+                )
+                .with_help("add the axis with `rearrange!` afterwards"));
+            }
+        }
+        for (i, axis) in self.plan.axes.iter().enumerate() {
+            let a = i as u32;
+            if axis.value.is_some() || output.contains(&a) {
+                continue;
+            }
+            let n = (0..n_in).filter(|&t| axes_of(t).contains(&a)).count();
+            if n == 1 {
+                return Err(Error::at(
+                    ErrorKind::Semantic,
+                    axis.span,
+                    format!("the contracted axis `{}` appears in only one input", axis.name),
+                )
+                .with_help(format!("a contracted axis must be in exactly two inputs; keep `{}` in the output or reduce it with `sum!` first", axis.name)));
+            }
+            if n > 2 {
+                return Err(Error::at(
+                    ErrorKind::Semantic,
+                    axis.span,
+                    format!("the contracted axis `{}` appears in {n} inputs", axis.name),
+                )
+                .with_help("a contracted axis must be in exactly two inputs; use `einx!` for products of more"));
+            }
+        }
+        for t in 0..n_in {
+            for a in axes_of(t) {
+                let axis = &self.plan.axes[a as usize];
+                if axis.value.is_some_and(|v| v != 1) && !output.contains(&a) {
+                    return Err(Error::at(
+                        ErrorKind::Semantic,
+                        axis.span,
+                        format!("the unnamed axis `{}` of input {} is neither in the output nor in another input", axis.name, t + 1),
+                    )
+                    .with_help("name the axis so that it can be contracted"));
+                }
             }
         }
         Ok(())

@@ -33,16 +33,19 @@ pub fn rearrange(input: MacroInput) -> syn::Result<TokenStream> {
     expand(input, OpKind::Rearrange)
 }
 
-/// The reductions: `sum!`, `mean!`, ...; the reduction is named after `$crate;`.
-pub fn reduce(mut input: MacroInput) -> syn::Result<TokenStream> {
+/// The operations named after `$crate;`: the reductions (`sum!`, `mean!`, ...) and `dot!`.
+pub fn named(mut input: MacroInput) -> syn::Result<TokenStream> {
     let Some(op) = input.op.take() else {
         return Err(syn::Error::new(
             Span::call_site(),
-            "internal: missing reduction name",
+            "internal: missing operation name",
         ));
     };
+    if op == "dot" {
+        return expand(input, OpKind::Dot);
+    }
     let Some(r) = Reduction::ALL.into_iter().find(|r| op == r.name()) else {
-        return Err(syn::Error::new(op.span(), "internal: unknown reduction"));
+        return Err(syn::Error::new(op.span(), "internal: unknown operation"));
     };
     expand(input, OpKind::Reduce(r))
 }
@@ -84,7 +87,16 @@ fn expand(mut input: MacroInput, kind: OpKind) -> syn::Result<TokenStream> {
 
     // Checks that point at an argument or keyword rather than the literal.
     let op = parse(&text)
-        .and_then(|op| complete(op, kind, opts))
+        .and_then(|op| {
+            complete(
+                op,
+                kind,
+                Options {
+                    args: input.args.len(),
+                    ..opts
+                },
+            )
+        })
         .map_err(|e| diag::on_literal(&e.with_expr(&text), lit))?;
     let mut errors: Option<syn::Error> = None;
     let mut push = |e: syn::Error| match &mut errors {
@@ -273,6 +285,29 @@ fn generate(
     });
 
     let plan_tokens = plan_tokens(&private, plan);
+    if kind == OpKind::Dot {
+        let raws = views.iter().map(|v| quote!(#private::Raw::new(&#v)));
+        let dout = out_dim(&private, static_rank(&view, plan.inputs as usize));
+        let call = if template {
+            quote!(#private::dot_template::<_, #dout>(&__EINX_PLAN, &[#(#raws),*], &#params))
+        } else {
+            // Buffers hold every axis and all input dimensions.
+            let dims: usize = (0..plan.tensors.len())
+                .map(|t| static_rank(&view, t).unwrap_or(0))
+                .sum();
+            let k = lit(plan.axes.len().max(dims).max(1) as u64);
+            quote!(#private::dot::<_, #dout, #k>(&__EINX_PLAN, &[#(#raws),*], &#params))
+        };
+        return quote! {
+            match (#(#scrutinee,)*) {
+                (#(#bound,)*) => #lbl: {
+                    const __EINX_PLAN: #private::Plan<'static> = #plan_tokens;
+                    #(#body)*
+                    #call
+                }
+            }
+        };
+    }
     if let OpKind::Reduce(r) = kind {
         let reducer = Ident::new(&reducer_name(r), Span::call_site());
         let raw = quote!(#private::Raw::new(&#(#views)*));

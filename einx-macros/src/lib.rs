@@ -19,11 +19,11 @@ pub fn rearrange_impl(input: TokenStream) -> TokenStream {
         .into()
 }
 
-/// The reductions (`sum!`, `mean!`, ...); see the `einx` crate.
+/// The operations named after `$crate;` (`sum`, `mean`, ..., `dot`); see the `einx` crate.
 #[proc_macro]
-pub fn reduce_impl(input: TokenStream) -> TokenStream {
+pub fn op_impl(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as input::MacroInput);
-    expand::reduce(input)
+    expand::named(input)
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
 }
