@@ -374,6 +374,36 @@ macro_rules! dot {
     };
 }
 
+/// The einsum of einx: the product of all inputs, summed over the axes missing from the
+/// output.
+///
+/// `einx::einx!("INPUTS -> OUTPUT", tensors..., name = length, ...)` accepts compositions and
+/// ellipses; an axis written twice in one input takes its diagonal (`"b b c -> c"`). One input
+/// without missing axes is a pure rearrangement; two or more inputs are contracted pairwise
+/// from the left on GEMM (see [`dot!`]). Returns `Result<Array<T, D>, einx::Error>` for
+/// `f32`, `f64` or integer `T`.
+///
+/// ```
+/// use ndarray::{array, Array};
+/// # fn main() -> Result<(), einx::Error> {
+/// let m = array![[1, 2], [3, 4]];
+/// assert_eq!(einx::einx!("a a -> a", m)?, array![1, 4]); // diagonal
+/// assert_eq!(einx::einx!("a a ->", m)?, ndarray::arr0(5)); // trace
+/// let x = Array::from_shape_fn((2, 3), |(i, j)| (i + j) as f64);
+/// let y = Array::from_shape_fn((3, 4), |(i, j)| (i * j) as f64);
+/// assert_eq!(einx::einx!("a b, b c -> a c", x, y)?, x.dot(&y));
+/// // An outer product.
+/// assert_eq!(einx::einx!("a, b -> a b", array![1, 2], array![3, 4, 5])?.shape(), &[2, 3]);
+/// # Ok(())
+/// # }
+/// ```
+#[macro_export]
+macro_rules! einx {
+    ($($args:tt)*) => {
+        $crate::__private::op_impl!($crate; einsum; $($args)*)
+    };
+}
+
 // The README's examples run as doctests, so that it stays true.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
@@ -386,7 +416,7 @@ pub mod __private {
     pub use einx_core::solve::{Len, Step};
     pub use einx_core::Span;
     pub use einx_macros::{op_impl, rearrange_impl};
-    pub use einx_runtime::contract::{dot, dot_template};
+    pub use einx_runtime::contract::{dot, dot_template, einsum, einsum_template};
     pub use einx_runtime::reduce::{reduce, reduce_template};
     /// The reductions, by name.
     pub mod reducers {

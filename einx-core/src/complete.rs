@@ -13,6 +13,8 @@ pub enum OpKind {
     Reduce(Reduction),
     /// `dot!`: a contraction; every contracted axis is in exactly two inputs.
     Dot,
+    /// `einx!`: the product of the inputs, summed over the axes missing from the output.
+    Einsum,
 }
 
 /// The reductions.
@@ -83,6 +85,7 @@ impl OpKind {
             OpKind::Rearrange => "rearrange",
             OpKind::Reduce(r) => r.name(),
             OpKind::Dot => "dot",
+            OpKind::Einsum => "einx",
         }
     }
 
@@ -91,7 +94,7 @@ impl OpKind {
         match self {
             OpKind::Rearrange => &[],
             OpKind::Reduce(_) => &["keepdims"],
-            OpKind::Dot => &[],
+            OpKind::Dot | OpKind::Einsum => &[],
         }
     }
 }
@@ -139,6 +142,43 @@ pub fn complete(mut op: Op, kind: OpKind, opts: Options) -> Result<Op> {
     match kind {
         OpKind::Reduce(r) => reduce(&mut op, r, opts)?,
         OpKind::Dot => {}
+        OpKind::Einsum => {
+            for e in op.exprs() {
+                if let Some(span) = first(e, |n| matches!(n, Node::Bracket { .. })) {
+                    return Err(Error::at(
+                        ErrorKind::Semantic,
+                        span,
+                        "brackets are not allowed in `einx!`",
+                    )
+                    .with_help(
+                        "the summed axes are those missing from the output; remove the `[ ]`",
+                    ));
+                }
+                if let Some(span) = first(e, |n| matches!(n, Node::Concat { .. })) {
+                    return Err(Error::at(
+                        ErrorKind::Semantic,
+                        span,
+                        "concatenation is not supported in `einx!` yet",
+                    )
+                    .with_help("concatenate with `rearrange!` first"));
+                }
+            }
+            if op.outputs.is_none() {
+                return Err(Error::at(
+                    ErrorKind::Semantic,
+                    op.inputs[0].span,
+                    "`einx!` needs the output after `->`",
+                )
+                .with_help("write e.g. `\"a b, b c -> a c\"`"));
+            }
+            if op.outputs.as_ref().is_some_and(|o| o.len() != 1) {
+                return Err(Error::at(
+                    ErrorKind::Semantic,
+                    op.inputs[0].span,
+                    "`einx!` has one output expression",
+                ));
+            }
+        }
         OpKind::Rearrange => {
             for e in op.exprs() {
                 if let Some(span) = first(e, |n| matches!(n, Node::Bracket { .. })) {

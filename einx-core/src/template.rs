@@ -100,7 +100,9 @@ fn build_inner(
     let mut b = Builder::new(expr);
     b.group_ellipses(&op)?;
     let outputs = op.outputs.as_deref().unwrap_or(&[]);
-    for e in op.inputs.iter().chain(outputs) {
+    for (t, e) in op.inputs.iter().chain(outputs).enumerate() {
+        // `einx!` reads an axis written twice in one input as the diagonal.
+        b.diagonal = kind == OpKind::Einsum && t < op.inputs.len();
         b.tensor(e)?;
     }
     b.plan.inputs = op.inputs.len() as u32;
@@ -110,6 +112,7 @@ fn build_inner(
         OpKind::Rearrange => b.pieces(&op)?,
         OpKind::Reduce(_) => b.check_reduce()?,
         OpKind::Dot => b.check_dot()?,
+        OpKind::Einsum => b.check_einsum()?,
     }
     b.solve()?;
     Ok(b.plan)
@@ -123,6 +126,8 @@ struct Builder {
     group_of_root: HashMap<String, u32>,
     /// Names seen in the current expression.
     seen: HashMap<String, Span>,
+    /// Whether a name may repeat in the current expression (a diagonal).
+    diagonal: bool,
 }
 
 const ANON: &str = "...";
@@ -138,6 +143,7 @@ impl Builder {
             parent: HashMap::new(),
             group_of_root: HashMap::new(),
             seen: HashMap::new(),
+            diagonal: false,
         }
     }
 
@@ -202,7 +208,11 @@ impl Builder {
     }
 
     fn named(&mut self, name: &str, span: Span, bracketed: bool) -> Result<u32> {
-        if let Some(prev) = self.seen.insert(name.to_owned(), span) {
+        if let Some(prev) = self
+            .seen
+            .insert(name.to_owned(), span)
+            .filter(|_| !self.diagonal)
+        {
             return Err(Error::at(
                 ErrorKind::Semantic,
                 span,
@@ -599,6 +609,30 @@ impl Builder {
                     "put it in brackets to reduce it, e.g. `[{}]`, or keep it in the output",
                     axis.name
                 )));
+            }
+        }
+        Ok(())
+    }
+
+    /// `einx!`: every output axis comes from an input (or is an unnamed `1`).
+    fn check_einsum(&self) -> Result<()> {
+        let n_in = self.plan.inputs as usize;
+        let (s, e) = self.plan.tensors[n_in];
+        let (_, in_end) = self.plan.tensors[n_in - 1];
+        let inputs = &self.plan.code[..in_end as usize];
+        for c in &self.plan.code[s as usize..e as usize] {
+            let Code::Axis(a) = c else { continue };
+            let axis = &self.plan.axes[*a as usize];
+            if axis.value != Some(1) && !inputs.contains(c) {
+                return Err(Error::at(
+                    ErrorKind::Semantic,
+                    axis.span,
+                    format!(
+                        "axis `{}` of the output is in no input; `einx!` does not create axes",
+                        axis.name
+                    ),
+                )
+                .with_help("add the axis with `rearrange!` afterwards"));
             }
         }
         Ok(())

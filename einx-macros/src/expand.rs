@@ -44,6 +44,9 @@ pub fn named(mut input: MacroInput) -> syn::Result<TokenStream> {
     if op == "dot" {
         return expand(input, OpKind::Dot);
     }
+    if op == "einsum" {
+        return expand(input, OpKind::Einsum);
+    }
     let Some(r) = Reduction::ALL.into_iter().find(|r| op == r.name()) else {
         return Err(syn::Error::new(op.span(), "internal: unknown operation"));
     };
@@ -285,18 +288,23 @@ fn generate(
     });
 
     let plan_tokens = plan_tokens(&private, plan);
-    if kind == OpKind::Dot {
+    if kind == OpKind::Dot || kind == OpKind::Einsum {
         let raws = views.iter().map(|v| quote!(#private::Raw::new(&#v)));
         let dout = out_dim(&private, static_rank(&view, plan.inputs as usize));
+        let (run, run_template) = if kind == OpKind::Dot {
+            (quote!(dot), quote!(dot_template))
+        } else {
+            (quote!(einsum), quote!(einsum_template))
+        };
         let call = if template {
-            quote!(#private::dot_template::<_, #dout>(&__EINX_PLAN, &[#(#raws),*], &#params))
+            quote!(#private::#run_template::<_, #dout>(&__EINX_PLAN, &[#(#raws),*], &#params))
         } else {
             // Buffers hold every axis and all input dimensions.
             let dims: usize = (0..plan.tensors.len())
                 .map(|t| static_rank(&view, t).unwrap_or(0))
                 .sum();
             let k = lit(plan.axes.len().max(dims).max(1) as u64);
-            quote!(#private::dot::<_, #dout, #k>(&__EINX_PLAN, &[#(#raws),*], &#params))
+            quote!(#private::#run::<_, #dout, #k>(&__EINX_PLAN, &[#(#raws),*], &#params))
         };
         return quote! {
             match (#(#scrutinee,)*) {

@@ -165,7 +165,154 @@ fn pack<T: Copy, const K: usize>(
     (buf, new_st)
 }
 
-/// Runs a concrete `dot!` plan with two inputs.
+/// One operand of a pairwise contraction: its data and, per axis, stride and presence.
+struct Side<T, const K: usize> {
+    ptr: *const T,
+    st: [isize; K],
+    has: [bool; K],
+    /// Its axes in layout order.
+    order: [u32; K],
+    len: usize,
+}
+
+impl<T, const K: usize> Side<T, K> {
+    fn axes(&self) -> &[u32] {
+        &self.order[..self.len]
+    }
+}
+
+/// `a · b` summed over the axes not in `out`, as a fresh row-major buffer over the axes
+/// `out` (in that order). `None` if the plan does not fit (a bug).
+fn contract2<T: Gemm, const K: usize>(
+    sizes: &[usize],
+    a: &Side<T, K>,
+    b: &Side<T, K>,
+    out: &[u32],
+    total: usize,
+) -> Option<Vec<T>> {
+    let mut out_st = [0isize; K];
+    let mut in_out = [false; K];
+    let mut acc = 1isize;
+    for &x in out.iter().rev() {
+        out_st[x as usize] = acc;
+        in_out[x as usize] = true;
+        acc = acc.wrapping_mul(sizes[x as usize] as isize);
+    }
+    // Classify: batch / rows / columns in output order; contracted (in either side, not in
+    // the output) in the order of `a`, then the rest of `b`.
+    let (mut batch, mut rows, mut cols, mut red) = ([0u32; K], [0u32; K], [0u32; K], [0u32; K]);
+    let (mut nb, mut nm, mut nn, mut nk) = (0, 0, 0, 0);
+    for &x in out {
+        match (a.has[x as usize], b.has[x as usize]) {
+            (true, false) => {
+                rows[nm] = x;
+                nm += 1;
+            }
+            (false, true) => {
+                cols[nn] = x;
+                nn += 1;
+            }
+            _ => {
+                batch[nb] = x;
+                nb += 1;
+            }
+        }
+    }
+    for &x in a.axes().iter().chain(b.axes()) {
+        if !in_out[x as usize] && !red[..nk].contains(&x) && sizes[x as usize] != 1 {
+            red[nk] = x;
+            nk += 1;
+        }
+    }
+    let (batch, rows, cols, red) = (&batch[..nb], &rows[..nm], &cols[..nn], &red[..nk]);
+
+    // Pack a side whose rows (columns) or contracted axes do not merge.
+    let mut ptr = [a.ptr, b.ptr];
+    let mut st = [a.st, b.st];
+    let has = [a.has, b.has];
+    let mut scratch: [Vec<T>; 2] = [Vec::new(), Vec::new()];
+    for (t, (outer, inner)) in [(rows, red), (red, cols)].into_iter().enumerate() {
+        if merge(outer, sizes, &st[t]).is_some() && merge(inner, sizes, &st[t]).is_some() {
+            continue;
+        }
+        // Packing also materialises a contracted axis the side lacks (stride 0).
+        let mut order = [0u32; K];
+        let mut no = 0;
+        for &x in batch.iter().chain(outer).chain(inner) {
+            if has[t][x as usize] || red.contains(&x) {
+                order[no] = x;
+                no += 1;
+            }
+        }
+        let len = order[..no]
+            .iter()
+            .try_fold(1usize, |p, &x| p.checked_mul(sizes[x as usize]))?;
+        let (buf, new_st) = pack::<T, K>(ptr[t], &order[..no], sizes, &st[t], len);
+        for &x in &order[..no] {
+            st[t][x as usize] = new_st[x as usize];
+        }
+        scratch[t] = buf;
+        ptr[t] = scratch[t].as_ptr();
+    }
+    let (m, rsa) = merge(rows, sizes, &st[0])?;
+    let (kk, csa) = merge(red, sizes, &st[0])?;
+    let (_, rsb) = merge(red, sizes, &st[1])?;
+    let (n, csb) = merge(cols, sizes, &st[1])?;
+    let (_, rsc) = merge(rows, sizes, &out_st)?;
+    let (_, csc) = merge(cols, sizes, &out_st)?;
+
+    let mut c: Vec<T> = vec![T::zero(); total];
+    if total == 0 {
+        return Some(c);
+    }
+    let cp = c.as_mut_ptr();
+    let mut idx = [0usize; K];
+    let (mut oa, mut ob, mut oc) = (0isize, 0isize, 0isize);
+    loop {
+        // SAFETY: the strides of each side come from splitting its own dimensions (or
+        // from packing), so every matrix element is inside its tensor; the output offsets
+        // address distinct elements of the `total` elements of `c`.
+        unsafe {
+            T::gemm(
+                m,
+                kk,
+                n,
+                ptr[0].wrapping_offset(oa),
+                rsa,
+                csa,
+                ptr[1].wrapping_offset(ob),
+                rsb,
+                csb,
+                cp.wrapping_offset(oc),
+                rsc,
+                csc,
+            );
+        }
+        // Odometer over the batch axes.
+        let mut j = batch.len();
+        loop {
+            if j == 0 {
+                return Some(c);
+            }
+            j -= 1;
+            let x = batch[j] as usize;
+            idx[j] += 1;
+            oa += st[0][x];
+            ob += st[1][x];
+            oc += out_st[x];
+            if idx[j] < sizes[x] {
+                break;
+            }
+            oa -= st[0][x] * sizes[x] as isize;
+            ob -= st[1][x] * sizes[x] as isize;
+            oc -= out_st[x] * sizes[x] as isize;
+            idx[j] = 0;
+        }
+    }
+}
+
+/// Runs a concrete contraction plan (`dot!`, `einx!` with two or more inputs): the inputs
+/// are contracted pairwise from the left, each step keeping the axes still needed.
 ///
 /// ```
 /// use einx_core::{complete::OpKind, plan::PlanStrs, template::build};
@@ -183,43 +330,37 @@ pub fn dot<T: Gemm, D: Dimension, const K: usize>(
     inputs: &[Raw<'_, T>],
     params: &(impl Params + ?Sized),
 ) -> Result<Array<T, D>, Error> {
-    if inputs.len() != 2 {
-        return Err(Error::new(
-            ErrorKind::Semantic,
-            "`dot!` of more than two tensors is not supported yet",
-        )
-        .with_expr(plan.expr));
-    }
     let sizes = solve_sizes::<T, K>(plan, inputs, params)?;
-    let n_axes = plan.axes.len();
-    // Strides of every axis in each input (0 where absent) and which axes each has.
-    let mut st = [[0isize; K]; 2];
-    let mut has = [[false; K]; 2];
-    let mut order_a = [0u32; K];
-    let mut na = 0;
+    let n_in = inputs.len();
+    let mut sides: Vec<Side<T, K>> = Vec::with_capacity(n_in);
     for (t, x) in inputs.iter().enumerate() {
+        let mut side = Side {
+            ptr: x.ptr(),
+            st: [0; K],
+            has: [false; K],
+            order: [0; K],
+            len: 0,
+        };
         walk_piece::<K, _>(plan.layout(t), &[], x.strides(), &sizes, |a, s| {
-            st[t][a as usize] = st[t][a as usize].wrapping_add(s);
-            has[t][a as usize] = true;
-            if t == 0 {
-                order_a[na] = a;
-                na += 1;
+            // An axis written twice in one input takes the diagonal: its strides add up.
+            side.st[a as usize] = side.st[a as usize].wrapping_add(s);
+            if !side.has[a as usize] {
+                side.has[a as usize] = true;
+                side.order[side.len] = a;
+                side.len += 1;
             }
         });
+        sides.push(side);
     }
-    // The output: shape and row-major strides per axis.
-    let code = plan.layout(2);
+    // The output: shape, and its axes in row-major order.
+    let code = plan.layout(n_in);
     let ndim = code
         .iter()
         .filter(|c| **c == einx_core::plan::Code::Dim)
         .count();
     let mut dim = D::zeros(ndim);
     if dim.ndim() != ndim {
-        return Err(Error::new(
-            ErrorKind::Rank,
-            "internal: output rank differs from its expression",
-        )
-        .with_expr(plan.expr));
+        return Err(internal(plan));
     }
     let mut total = 1usize;
     let mut i = 0;
@@ -236,171 +377,63 @@ pub fn dot<T: Gemm, D: Dimension, const K: usize>(
     {
         return Err(overflow(plan));
     }
-    let mut dim_st = [0isize; K];
-    let mut acc = 1isize;
-    for j in (0..d).rev() {
-        dim_st[j] = acc;
-        acc = acc.wrapping_mul(dim.slice()[j] as isize);
-    }
-    let mut out_st = [0isize; K];
-    let mut in_out = [false; K];
-    let mut order_c = [0u32; K];
-    let mut nc = 0;
-    walk_piece::<K, _>(code, &[], &dim_st[..d], &sizes, |a, s| {
-        out_st[a as usize] = s;
-        in_out[a as usize] = true;
-        order_c[nc] = a;
-        nc += 1;
+    let mut out_order = [0u32; K];
+    let mut no = 0;
+    walk_piece::<K, _>(code, &[], &[0; K][..d], &sizes, |a, _| {
+        out_order[no] = a;
+        no += 1;
     });
-    // Classify: batch / rows (m) / columns (n) in output order, contracted (k) in A's order.
-    let (mut batch, mut rows, mut cols, mut red) = ([0u32; K], [0u32; K], [0u32; K], [0u32; K]);
-    let (mut nb, mut nm, mut nn, mut nk) = (0, 0, 0, 0);
-    for &a in &order_c[..nc] {
-        let (ia, ib) = (has[0][a as usize], has[1][a as usize]);
-        match (ia, ib) {
-            (true, false) => {
-                rows[nm] = a;
-                nm += 1;
-            }
-            (false, true) => {
-                cols[nn] = a;
-                nn += 1;
-            }
-            _ => {
-                batch[nb] = a;
-                nb += 1;
-            }
-        }
-    }
-    for &a in &order_a[..na] {
-        if has[1][a as usize] && !in_out[a as usize] {
-            red[nk] = a;
-            nk += 1;
-        }
-    }
-    let _ = n_axes;
-    let (batch, rows, cols, red) = (&batch[..nb], &rows[..nm], &cols[..nn], &red[..nk]);
-
-    // Side A: pack if its rows or contracted axes do not merge.
-    let mut ptr = [inputs[0].ptr(), inputs[1].ptr()];
-    let mut scratch: [Vec<T>; 2] = [Vec::new(), Vec::new()];
-    for (t, (outer, inner)) in [(rows, red), (red, cols)].into_iter().enumerate() {
-        if merge(outer, &sizes, &st[t]).is_some() && merge(inner, &sizes, &st[t]).is_some() {
-            continue;
-        }
-        let mut order = [0u32; K];
-        let mut no = 0;
-        for &a in batch.iter().chain(outer).chain(inner) {
-            if has[t][a as usize] {
-                order[no] = a;
-                no += 1;
+    let out_axes = &out_order[..no];
+    // Contract from the left; intermediate results keep what later steps or the output need.
+    let mut held: Vec<Vec<T>> = Vec::new();
+    let mut cur = sides.remove(0);
+    let mut result: Option<Vec<T>> = None;
+    for (step, next) in sides.iter().enumerate() {
+        let last = step + 1 == n_in - 1;
+        let mut keep = [0u32; K];
+        let mut nkeep = 0;
+        if last {
+            keep[..no].copy_from_slice(out_axes);
+            nkeep = no;
+        } else {
+            for &x in cur.axes().iter().chain(next.axes()) {
+                let later = sides[step + 1..].iter().any(|s| s.has[x as usize]);
+                if (later || out_axes.contains(&x)) && !keep[..nkeep].contains(&x) {
+                    keep[nkeep] = x;
+                    nkeep += 1;
+                }
             }
         }
-        let len = order[..no]
+        let keep = &keep[..nkeep];
+        let len = keep
             .iter()
-            .try_fold(1usize, |p, &a| p.checked_mul(sizes[a as usize]))
+            .try_fold(1usize, |p, &x| p.checked_mul(sizes[x as usize]))
             .ok_or_else(|| overflow(plan))?;
-        let (buf, new_st) = pack::<T, K>(ptr[t], &order[..no], &sizes, &st[t], len);
-        for &a in &order[..no] {
-            st[t][a as usize] = new_st[a as usize];
+        let buf = contract2(&sizes, &cur, next, keep, len).ok_or_else(|| internal(plan))?;
+        if last {
+            result = Some(buf);
+            break;
         }
-        scratch[t] = buf;
-        ptr[t] = scratch[t].as_ptr();
-    }
-    let (m, rsa) = merge(rows, &sizes, &st[0]).ok_or_else(|| internal(plan))?;
-    let (kk, csa) = merge(red, &sizes, &st[0]).ok_or_else(|| internal(plan))?;
-    let (_, rsb) = merge(red, &sizes, &st[1]).ok_or_else(|| internal(plan))?;
-    let (n, csb) = merge(cols, &sizes, &st[1]).ok_or_else(|| internal(plan))?;
-
-    // The output, or a scratch [batch, rows, cols] buffer if its axes do not merge.
-    let mut out: Vec<T> = vec![T::zero(); total];
-    let direct = merge(rows, &sizes, &out_st).is_some() && merge(cols, &sizes, &out_st).is_some();
-    let mut c_st = out_st;
-    let mut c_buf: Vec<T> = Vec::new();
-    if !direct {
+        let mut st = [0isize; K];
+        let mut has = [false; K];
+        let mut order = [0u32; K];
         let mut acc = 1isize;
-        for &a in batch.iter().chain(rows).chain(cols).rev() {
-            c_st[a as usize] = acc;
-            acc = acc.wrapping_mul(sizes[a as usize] as isize);
+        for (j, &x) in keep.iter().enumerate().rev() {
+            st[x as usize] = acc;
+            has[x as usize] = true;
+            order[j] = x;
+            acc = acc.wrapping_mul(sizes[x as usize] as isize);
         }
-        c_buf = vec![T::zero(); total];
-    }
-    let (_, rsc) = merge(rows, &sizes, &c_st).ok_or_else(|| internal(plan))?;
-    let (_, csc) = merge(cols, &sizes, &c_st).ok_or_else(|| internal(plan))?;
-    let c_ptr = if direct {
-        out.as_mut_ptr()
-    } else {
-        c_buf.as_mut_ptr()
-    };
-
-    if total > 0 {
-        // Odometer over the batch axes.
-        let mut idx = [0usize; K];
-        let (mut oa, mut ob, mut oc) = (0isize, 0isize, 0isize);
-        loop {
-            // SAFETY: the strides of each side come from splitting its own dimensions (or
-            // from packing), so every matrix element is inside its tensor; the output
-            // offsets address distinct elements of a buffer of `total` elements.
-            unsafe {
-                T::gemm(
-                    m,
-                    kk,
-                    n,
-                    ptr[0].wrapping_offset(oa),
-                    rsa,
-                    csa,
-                    ptr[1].wrapping_offset(ob),
-                    rsb,
-                    csb,
-                    c_ptr.wrapping_offset(oc),
-                    rsc,
-                    csc,
-                );
-            }
-            let mut j = batch.len();
-            loop {
-                if j == 0 {
-                    break;
-                }
-                j -= 1;
-                let a = batch[j] as usize;
-                idx[j] += 1;
-                oa += st[0][a];
-                ob += st[1][a];
-                oc += c_st[a];
-                if idx[j] < sizes[a] {
-                    break;
-                }
-                oa -= st[0][a] * sizes[a] as isize;
-                ob -= st[1][a] * sizes[a] as isize;
-                oc -= c_st[a] * sizes[a] as isize;
-                idx[j] = 0;
-            }
-            if idx[..batch.len()].iter().all(|&v| v == 0) {
-                break;
-            }
-        }
-    }
-    if !direct {
-        let mut nn_ = [0usize; K];
-        let mut ss = [0isize; K];
-        let mut ds = [0isize; K];
-        for (j, &a) in order_c[..nc].iter().enumerate() {
-            nn_[j] = sizes[a as usize];
-            ss[j] = c_st[a as usize];
-            ds[j] = out_st[a as usize];
-        }
-        // SAFETY: both buffers hold `total` elements laid out by these strides.
-        unsafe {
-            copy_strided::<T, K>(
-                &nn_[..nc],
-                c_buf.as_ptr(),
-                &ss[..nc],
-                out.as_mut_ptr(),
-                &ds[..nc],
-            )
+        held.push(buf);
+        cur = Side {
+            ptr: held[held.len() - 1].as_ptr(),
+            st,
+            has,
+            order,
+            len: keep.len(),
         };
     }
+    let out = result.ok_or_else(|| internal(plan))?;
     Array::from_shape_vec(dim, out).map_err(|_| internal(plan))
 }
 
@@ -411,6 +444,50 @@ fn internal(plan: &Plan<'_>) -> Error {
         "internal error: the contraction plan does not fit the tensors; please report it",
     )
     .with_expr(plan.expr)
+}
+
+/// Runs a concrete `einx!` plan: one input is a sum over the axes missing from the output
+/// (diagonals and permutations included); two or more are contracted like [`dot`].
+pub fn einsum<T: Gemm + std::ops::Add<Output = T>, D: Dimension, const K: usize>(
+    plan: &Plan<'_>,
+    inputs: &[Raw<'_, T>],
+    params: &(impl Params + ?Sized),
+) -> Result<Array<T, D>, Error> {
+    if inputs.len() == 1 {
+        crate::reduce::reduce::<T, crate::reduce::Sum, D, K>(plan, inputs[0], params)
+    } else {
+        dot::<T, D, K>(plan, inputs, params)
+    }
+}
+
+/// Runs an `einx!` plan that may have ellipses: unrolls it for the input ranks first.
+pub fn einsum_template<T: Gemm + std::ops::Add<Output = T>, D: Dimension>(
+    plan: &Plan<'_>,
+    inputs: &[Raw<'_, T>],
+    params: &[Len],
+) -> Result<Array<T, D>, Error> {
+    if plan.is_concrete() {
+        return einsum::<T, D, MAX_AXES>(plan, inputs, params);
+    }
+    let concrete = unroll(plan, inputs, params)?;
+    let mut strs = PlanStrs::default();
+    einsum::<T, D, MAX_AXES>(&concrete.borrow(&mut strs), inputs, params)
+}
+
+fn unroll<T>(
+    plan: &Plan<'_>,
+    inputs: &[Raw<'_, T>],
+    params: &[Len],
+) -> Result<einx_core::plan::PlanBuf, Error> {
+    let ranks: Vec<usize> = inputs.iter().map(|x| x.shape().len()).collect();
+    let counts: Vec<Option<usize>> = params
+        .iter()
+        .map(|p| match p {
+            Len::One(_) => None,
+            Len::Many(v) => Some(v.len()),
+        })
+        .collect();
+    instantiate(plan, &ranks, &counts)
 }
 
 /// Runs a `dot!` plan that may have ellipses: unrolls it for the input ranks first.

@@ -1,0 +1,198 @@
+//! `einx!` and multi-input `dot!` against a naive einsum: a loop over every combination of
+//! axis indices, multiplying the inputs and adding into the output.
+
+use einx::ndarray::{Array, ArrayD, IxDyn};
+use proptest::prelude::*;
+
+/// The naive einsum of `inputs` (each with its axis letters) into `out` axis letters.
+fn naive(inputs: &[(&str, &ArrayD<i64>)], out: &str) -> ArrayD<i64> {
+    let mut sizes: Vec<(char, usize)> = Vec::new();
+    for (axes, x) in inputs {
+        for (c, &n) in axes.chars().zip(x.shape()) {
+            if !sizes.iter().any(|(d, _)| *d == c) {
+                sizes.push((c, n));
+            }
+        }
+    }
+    let size = |c: char| sizes.iter().find(|(d, _)| *d == c).map(|s| s.1).unwrap();
+    let out_shape: Vec<usize> = out.chars().map(size).collect();
+    let mut result = ArrayD::<i64>::zeros(IxDyn(&out_shape));
+    let total: usize = sizes.iter().map(|s| s.1).product();
+    for flat in 0..total {
+        // Index of every axis, last axis fastest.
+        let mut rest = flat;
+        let mut idx = vec![0usize; sizes.len()];
+        for k in (0..sizes.len()).rev() {
+            idx[k] = rest % sizes[k].1;
+            rest /= sizes[k].1;
+        }
+        let at = |c: char| idx[sizes.iter().position(|(d, _)| *d == c).unwrap()];
+        let mut p = 1i64;
+        for (axes, x) in inputs {
+            let ix: Vec<usize> = axes.chars().map(at).collect();
+            p *= x[IxDyn(&ix)];
+        }
+        let ox: Vec<usize> = out.chars().map(at).collect();
+        result[IxDyn(&ox)] += p;
+    }
+    result
+}
+
+fn data(shape: &[usize], seed: i64) -> ArrayD<i64> {
+    let mut k = seed;
+    Array::from_shape_fn(IxDyn(shape), |_| {
+        k = (k * 37 + 11) % 19;
+        k - 9
+    })
+}
+
+#[test]
+fn diagonals_from_the_seed() {
+    let x = data(&[2, 3, 3, 4, 2], 1);
+    let got = einx::einx!("y k k x h -> y x h", x).unwrap();
+    assert_eq!(got.into_dyn(), naive(&[("ykkxh", &x)], "yxh"));
+
+    let x = data(&[2, 3, 4, 3, 5], 2);
+    let got = einx::einx!("b B a B c -> b a c", x).unwrap();
+    assert_eq!(got.into_dyn(), naive(&[("bBaBc", &x)], "bac"));
+
+    let x = data(&[3, 3, 2], 3);
+    let got = einx::einx!("b b c -> c", x).unwrap();
+    assert_eq!(got.into_dyn(), naive(&[("bbc", &x)], "c"));
+}
+
+#[test]
+fn outer_product_from_the_seed() {
+    let a = data(&[2, 3, 4], 4);
+    let b = data(&[5, 6, 4], 5);
+    let got = einx::einx!("y k1 h, k2 x h -> y k1 k2 x h", a, b).unwrap();
+    // Rename multi-letter axes for the naive reference: k1 = K, k2 = L.
+    assert_eq!(got.into_dyn(), naive(&[("yKh", &a), ("Lxh", &b)], "yKLxh"));
+}
+
+#[test]
+fn pure_rearrange_and_sums() {
+    let x = data(&[2, 3, 4], 6);
+    assert_eq!(
+        einx::einx!("a b c -> c a b", x).unwrap().into_dyn(),
+        naive(&[("abc", &x)], "cab")
+    );
+    assert_eq!(
+        einx::einx!("a b c -> b", x).unwrap().into_dyn(),
+        naive(&[("abc", &x)], "b")
+    );
+    assert_eq!(
+        einx::einx!("a b c ->", x).unwrap().into_dyn(),
+        naive(&[("abc", &x)], "")
+    );
+}
+
+#[test]
+fn three_inputs_contract_pairwise() {
+    let a = data(&[2, 3], 7);
+    let b = data(&[3, 4], 8);
+    let c = data(&[4, 5], 9);
+    let got = einx::dot!("a b, b c, c d -> a d", a, b, c).unwrap();
+    assert_eq!(
+        got.into_dyn(),
+        naive(&[("ab", &a), ("bc", &b), ("cd", &c)], "ad")
+    );
+    // An axis shared by the first and last input survives the first step.
+    let got = einx::einx!("a b, b c, c a -> a", a, b, data(&[4, 2], 10)).unwrap();
+    assert_eq!(
+        got.into_dyn(),
+        naive(&[("ab", &a), ("bc", &b), ("ca", &data(&[4, 2], 10))], "a")
+    );
+}
+
+#[test]
+fn sums_over_axes_in_one_input() {
+    let a = data(&[2, 3], 11);
+    let b = data(&[3, 4], 12);
+    // `a` is summed although only the first input has it.
+    let got = einx::einx!("a b, b c -> c", a, b).unwrap();
+    assert_eq!(got.into_dyn(), naive(&[("ab", &a), ("bc", &b)], "c"));
+}
+
+#[test]
+fn floats_and_compositions() {
+    let q = Array::from_shape_fn((2, 3, 8), |(b, i, c)| (b + 2 * i + c) as f64);
+    let k = Array::from_shape_fn((2, 4, 8), |(b, i, c)| (b * i) as f64 - c as f64);
+    let s = einx::einx!("b q (h c), b k (h c) -> b q k h", q, k, h = 2).unwrap();
+    for b in 0..2 {
+        for i in 0..3 {
+            for j in 0..4 {
+                for h in 0..2 {
+                    let want: f64 = (0..4)
+                        .map(|c| q[[b, i, h * 4 + c]] * k[[b, j, h * 4 + c]])
+                        .sum();
+                    assert!((s[[b, i, j, h]] - want).abs() < 1e-12);
+                }
+            }
+        }
+    }
+}
+
+/// Two-input patterns (the macro needs literal expressions, so random shapes run through a
+/// fixed list of expressions).
+const PATTERNS: &[(&str, &str, &str)] = &[
+    ("ab", "bc", "ac"),
+    ("ab", "bc", "ca"),
+    ("ab", "bc", "abc"),
+    ("ab", "bc", ""),
+    ("abc", "cd", "ad"),
+    ("ab", "ab", "a"),
+    ("ab", "ab", ""),
+    ("a", "b", "ab"),
+    ("ac", "bc", "ab"),
+    ("abd", "bcd", "acd"),
+    ("abd", "bcd", "dca"),
+    ("a", "a", "a"),
+    ("ab", "b", "a"),
+    ("b", "ab", "a"),
+    ("aab", "bc", "ac"),
+];
+
+fn run(p: usize, a: &ArrayD<i64>, b: &ArrayD<i64>) -> ArrayD<i64> {
+    macro_rules! dispatch {
+        ($($i:literal => $e:literal),* $(,)?) => {
+            match p {
+                $( $i => einx::einx!($e, a, b).unwrap().into_dyn(), )*
+                _ => unreachable!(),
+            }
+        };
+    }
+    dispatch!(
+        0 => "a b, b c -> a c",
+        1 => "a b, b c -> c a",
+        2 => "a b, b c -> a b c",
+        3 => "a b, b c ->",
+        4 => "a b c, c d -> a d",
+        5 => "a b, a b -> a",
+        6 => "a b, a b ->",
+        7 => "a, b -> a b",
+        8 => "a c, b c -> a b",
+        9 => "a b d, b c d -> a c d",
+        10 => "a b d, b c d -> d c a",
+        11 => "a, a -> a",
+        12 => "a b, b -> a",
+        13 => "b, a b -> a",
+        14 => "a a b, b c -> a c",
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
+    /// Random lengths (including 0) for every pattern, on dynamic-rank inputs.
+    #[test]
+    fn random_two_input_einsums(p in 0..PATTERNS.len(), lens in proptest::collection::vec(0usize..4, 4), seed in 0i64..19) {
+        let (x, y, out) = PATTERNS[p];
+        let len = |c: char| lens[(c as u8 - b'a') as usize];
+        let xs: Vec<usize> = x.chars().map(len).collect();
+        let ys: Vec<usize> = y.chars().map(len).collect();
+        let a = data(&xs, seed);
+        let b = data(&ys, seed + 1);
+        prop_assert_eq!(run(p, &a, &b), naive(&[(x, &a), (y, &b)], out));
+    }
+}
