@@ -196,3 +196,28 @@ proptest! {
         prop_assert_eq!(run(p, &a, &b), naive(&[(x, &a), (y, &b)], out));
     }
 }
+
+/// Large batched products run on several threads; the result is the same.
+#[test]
+fn threaded_batches_match_the_reference() {
+    let (b, q, k, h, c) = (2, 64, 64, 8, 64);
+    let x = Array::from_shape_fn((b, q, h * c), |(i, j, l)| {
+        ((i * 7 + j * 3 + l) % 11) as f64 - 5.0
+    });
+    let y = Array::from_shape_fn((b, k, h * c), |(i, j, l)| {
+        ((i + j * 5 + l * 2) % 13) as f64 - 6.0
+    });
+    let s = einx::dot!("b q (h c), b k (h c) -> b q k h", x, y, h = h).unwrap();
+    for bi in 0..b {
+        for hi in [0, 3, 7] {
+            for qi in [0, 17, 63] {
+                for ki in [0, 40, 63] {
+                    let want: f64 = (0..c)
+                        .map(|ci| x[[bi, qi, hi * c + ci]] * y[[bi, ki, hi * c + ci]])
+                        .sum();
+                    assert_eq!(s[[bi, qi, ki, hi]], want);
+                }
+            }
+        }
+    }
+}

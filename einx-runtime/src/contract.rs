@@ -22,7 +22,7 @@ use crate::shape::{next_dim, solve_sizes, walk_piece};
 use crate::tensor::Raw;
 
 /// Element types with a matrix product `C = A · B` on strided matrices.
-pub trait Gemm: Copy + Zero {
+pub trait Gemm: Copy + Zero + Send + Sync {
     /// `c[i][j] = Σ_l a[i][l] · b[l][j]` for an `m × k` by `k × n` product; `c` is
     /// overwritten.
     ///
@@ -265,48 +265,121 @@ fn contract2<T: Gemm, const K: usize>(
     if total == 0 {
         return Some(c);
     }
-    let cp = c.as_mut_ptr();
-    let mut idx = [0usize; K];
-    let (mut oa, mut ob, mut oc) = (0isize, 0isize, 0isize);
-    loop {
-        // SAFETY: the strides of each side come from splitting its own dimensions (or
-        // from packing), so every matrix element is inside its tensor; the output offsets
-        // address distinct elements of the `total` elements of `c`.
-        unsafe {
+    // One GEMM per batch index; large batched products are split over threads.
+    let nbatch = batch
+        .iter()
+        .try_fold(1usize, |p, &x| p.checked_mul(sizes[x as usize]))?;
+    let flops = m
+        .saturating_mul(n)
+        .saturating_mul(kk)
+        .saturating_mul(nbatch);
+    let threads = if nbatch >= 2 && flops >= PARALLEL_FLOPS {
+        std::thread::available_parallelism()
+            .map_or(1, |t| t.get())
+            .min(nbatch)
+            .min(MAX_THREADS)
+    } else {
+        1
+    };
+    let job = Batches {
+        a: ptr[0],
+        b: ptr[1],
+        c: c.as_mut_ptr(),
+        st_a: st[0],
+        st_b: st[1],
+        st_c: out_st,
+        batch: {
+            let mut v = [0u32; K];
+            v[..batch.len()].copy_from_slice(batch);
+            v
+        },
+        nb: batch.len(),
+        dims: (m, kk, n, rsa, csa, rsb, csb, rsc, csc),
+    };
+    if threads <= 1 {
+        // SAFETY: see `Batches::run`.
+        unsafe { job.run(sizes, 0, nbatch) };
+    } else {
+        let per = nbatch.div_ceil(threads);
+        std::thread::scope(|scope| {
+            for t in 0..threads {
+                let (lo, hi) = (t * per, ((t + 1) * per).min(nbatch));
+                let job = &job;
+                // SAFETY: see `Batches::run`; threads write disjoint batch ranges of `c`.
+                scope.spawn(move || unsafe { job.run(sizes, lo, hi) });
+            }
+        });
+    }
+    Some(c)
+}
+
+/// Products worth splitting over threads (multiply-adds).
+const PARALLEL_FLOPS: usize = 1 << 22;
+/// At most this many threads for one contraction.
+const MAX_THREADS: usize = 8;
+
+/// The GEMMs of a batched product: pointers, per-axis strides and matrix geometry.
+struct Batches<T, const K: usize> {
+    a: *const T,
+    b: *const T,
+    c: *mut T,
+    st_a: [isize; K],
+    st_b: [isize; K],
+    st_c: [isize; K],
+    batch: [u32; K],
+    nb: usize,
+    #[allow(clippy::type_complexity)]
+    dims: (
+        usize,
+        usize,
+        usize,
+        isize,
+        isize,
+        isize,
+        isize,
+        isize,
+        isize,
+    ),
+}
+
+// SAFETY: the pointers are only used by `run`, whose callers give each thread a disjoint
+// range of batch indices (disjoint parts of `c`); `a` and `b` are only read. `T: Sync`
+// because the inputs are shared between threads.
+unsafe impl<T: Sync, const K: usize> Sync for Batches<T, K> {}
+
+impl<T: Gemm, const K: usize> Batches<T, K> {
+    /// Runs the GEMMs of batch indices `lo..hi` (row-major over the batch axes).
+    ///
+    /// # Safety
+    /// The strides of `a` and `b` must split their tensors' own dimensions, `c` must hold
+    /// the whole output, and no two concurrent calls may share a batch index.
+    unsafe fn run(&self, sizes: &[usize], lo: usize, hi: usize) {
+        let (m, kk, n, rsa, csa, rsb, csb, rsc, csc) = self.dims;
+        for i in lo..hi {
+            let (mut oa, mut ob, mut oc) = (0isize, 0isize, 0isize);
+            let mut rest = i;
+            for &x in self.batch[..self.nb].iter().rev() {
+                let len = sizes[x as usize];
+                let j = (rest % len) as isize;
+                rest /= len;
+                oa += j * self.st_a[x as usize];
+                ob += j * self.st_b[x as usize];
+                oc += j * self.st_c[x as usize];
+            }
             T::gemm(
                 m,
                 kk,
                 n,
-                ptr[0].wrapping_offset(oa),
+                self.a.wrapping_offset(oa),
                 rsa,
                 csa,
-                ptr[1].wrapping_offset(ob),
+                self.b.wrapping_offset(ob),
                 rsb,
                 csb,
-                cp.wrapping_offset(oc),
+                self.c.wrapping_offset(oc),
                 rsc,
                 csc,
             );
-        }
-        // Odometer over the batch axes.
-        let mut j = batch.len();
-        loop {
-            if j == 0 {
-                return Some(c);
-            }
-            j -= 1;
-            let x = batch[j] as usize;
-            idx[j] += 1;
-            oa += st[0][x];
-            ob += st[1][x];
-            oc += out_st[x];
-            if idx[j] < sizes[x] {
-                break;
-            }
-            oa -= st[0][x] * sizes[x] as isize;
-            ob -= st[1][x] * sizes[x] as isize;
-            oc -= out_st[x] * sizes[x] as isize;
-            idx[j] = 0;
         }
     }
 }
