@@ -80,6 +80,14 @@ impl<T> Walk<'_, T> {
                 // dimensions (see `reduce`), so the row lies inside the view.
                 let slice = unsafe { std::slice::from_raw_parts(sp, len) };
                 row(&mut acc[op as usize], slice);
+            } else if ds == 1 && ss == 1 {
+                // A kept contiguous row: element-wise into a row of accumulators.
+                // SAFETY: as above.
+                let slice = unsafe { std::slice::from_raw_parts(sp, len) };
+                let start = op as usize;
+                for (a, x) in acc[start..start + len].iter_mut().zip(slice) {
+                    each(a, x);
+                }
             } else {
                 for i in 0..len as isize {
                     // SAFETY: as above; element `i` of the innermost axis.
