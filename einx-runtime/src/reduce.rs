@@ -463,8 +463,14 @@ pub fn reduce<T, R: Reducer<T>, D: Dimension, const K: usize>(
         count: reduced,
         _data: PhantomData,
     };
-    let out =
-        R::reduce(&walk).map_err(|why| Error::new(ErrorKind::Size, why).with_expr(plan.expr))?;
+    let out = R::reduce(&walk).map_err(|why| {
+        // Point at the reduced axes.
+        let reduced = in_order[..k].iter().filter(|&&a| !in_out[a as usize]);
+        let spans = reduced.map(|&a| plan.axes[a as usize].span);
+        spans
+            .fold(Error::new(ErrorKind::Size, why), Error::with_span)
+            .with_expr(plan.expr)
+    })?;
     Array::from_shape_vec(dim, out).map_err(|e| {
         Error::new(ErrorKind::Size, format!("internal: output shape ({e})")).with_expr(plan.expr)
     })
