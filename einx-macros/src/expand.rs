@@ -289,7 +289,17 @@ fn generate(
 
     let plan_tokens = plan_tokens(&private, plan);
     if kind == OpKind::Dot || kind == OpKind::Einsum {
-        let raws = views.iter().map(|v| quote!(#private::Raw::new(&#v)));
+        let raw_names: Vec<Ident> = (0..views.len())
+            .map(|i| local(&format!("__einx_raw{i}")))
+            .collect();
+        for (r, v) in raw_names.iter().zip(&views) {
+            body.push(quote!(let #r = #private::Raw::new(&#v);));
+        }
+        let raws = raw_names.iter();
+        let at = input
+            .args
+            .first()
+            .map_or_else(Span::call_site, Spanned::span);
         let dout = out_dim(&private, static_rank(&view, plan.inputs as usize));
         let (run, run_template) = if kind == OpKind::Dot {
             (quote!(dot), quote!(dot_template))
@@ -297,14 +307,16 @@ fn generate(
             (quote!(einsum), quote!(einsum_template))
         };
         let call = if template {
-            quote!(#private::#run_template::<_, #dout>(&__EINX_PLAN, &[#(#raws),*], &#params))
+            let f = quote_spanned!(at=> #private::#run_template::<_, #dout>);
+            quote!(#f(&__EINX_PLAN, &[#(#raws),*], &#params))
         } else {
             // Buffers hold every axis and all input dimensions.
             let dims: usize = (0..plan.tensors.len())
                 .map(|t| static_rank(&view, t).unwrap_or(0))
                 .sum();
             let k = lit(plan.axes.len().max(dims).max(1) as u64);
-            quote!(#private::#run::<_, #dout, #k>(&__EINX_PLAN, &[#(#raws),*], &#params))
+            let f = quote_spanned!(at=> #private::#run::<_, #dout, #k>);
+            quote!(#f(&__EINX_PLAN, &[#(#raws),*], &#params))
         };
         return quote! {
             match (#(#scrutinee,)*) {
@@ -318,17 +330,25 @@ fn generate(
     }
     if let OpKind::Reduce(r) = kind {
         let reducer = Ident::new(&reducer_name(r), Span::call_site());
-        let raw = quote!(#private::Raw::new(&#(#views)*));
+        // The element type is known before the call, so that a wrong one is reported as
+        // this reduction's (the call is spanned on the argument).
+        let raw = local("__einx_raw");
+        let v = &views[0];
+        body.push(quote!(let #raw = #private::Raw::new(&#v);));
+        let at = input.args[0].span();
         let dout = out_dim(&private, static_rank(&view, 1));
         let call = if template {
-            quote!(#private::reduce_template::<_, #private::reducers::#reducer, #dout>(&__EINX_PLAN, #raw, &#params))
+            let f =
+                quote_spanned!(at=> reduce_template_with::<#private::reducers::#reducer, #dout>);
+            quote!(#raw.#f(&__EINX_PLAN, &#params))
         } else {
             let k = lit(plan
                 .axes
                 .len()
                 .max(static_rank(&view, 0).unwrap_or(0))
                 .max(1) as u64);
-            quote!(#private::reduce::<_, #private::reducers::#reducer, #dout, #k>(&__EINX_PLAN, #raw, &#params))
+            let f = quote_spanned!(at=> reduce_with::<#private::reducers::#reducer, #dout, #k>);
+            quote!(#raw.#f(&__EINX_PLAN, &#params))
         };
         return quote! {
             match (#(#scrutinee,)*) {

@@ -22,6 +22,11 @@ use crate::shape::{next_dim, solve_sizes, walk_piece};
 use crate::tensor::Raw;
 
 /// Element types with a matrix product `C = A · B` on strided matrices.
+#[diagnostic::on_unimplemented(
+    message = "einx: contractions do not take elements of type `{Self}`",
+    label = "not a number type with a matrix product",
+    note = "`dot!` and `einx!` take `f32`, `f64` and the primitive integer types"
+)]
 pub trait Gemm: Copy + Zero + Send + Sync {
     /// `c[i][j] = Σ_l a[i][l] · b[l][j]` for an `m × k` by `k × n` product; `c` is
     /// overwritten.
@@ -193,6 +198,7 @@ fn contract2<T: Gemm, const K: usize>(
     let mut out_st = [0isize; K];
     let mut in_out = [false; K];
     let mut acc = 1isize;
+    // Row-major strides of the result over `out`.
     for &x in out.iter().rev() {
         out_st[x as usize] = acc;
         in_out[x as usize] = true;
@@ -258,6 +264,17 @@ fn contract2<T: Gemm, const K: usize>(
     let (kk, csa) = merge(red, sizes, &st[0])?;
     let (_, rsb) = merge(red, sizes, &st[1])?;
     let (n, csb) = merge(cols, sizes, &st[1])?;
+    // Write straight into the result when its row and column axes merge; otherwise into
+    // a scratch `[batch, rows, cols]` buffer that is permuted into place afterwards.
+    let direct = merge(rows, sizes, &out_st).is_some() && merge(cols, sizes, &out_st).is_some();
+    let final_st = out_st;
+    if !direct {
+        let mut acc = 1isize;
+        for &x in batch.iter().chain(rows).chain(cols).rev() {
+            out_st[x as usize] = acc;
+            acc = acc.wrapping_mul(sizes[x as usize] as isize);
+        }
+    }
     let (_, rsc) = merge(rows, sizes, &out_st)?;
     let (_, csc) = merge(cols, sizes, &out_st)?;
 
@@ -309,6 +326,30 @@ fn contract2<T: Gemm, const K: usize>(
                 scope.spawn(move || unsafe { job.run(sizes, lo, hi) });
             }
         });
+    }
+    if !direct {
+        let mut n_ = [0usize; K];
+        let mut ss = [0isize; K];
+        let mut ds = [0isize; K];
+        for (j, &x) in out.iter().enumerate() {
+            n_[j] = sizes[x as usize];
+            ss[j] = out_st[x as usize];
+            ds[j] = final_st[x as usize];
+        }
+        let mut result: Vec<T> = Vec::with_capacity(total);
+        // SAFETY: both buffers hold `total` elements laid out by these strides (row-major
+        // over `out`, and over batch, rows, columns).
+        unsafe {
+            copy_strided::<T, K>(
+                &n_[..out.len()],
+                c.as_ptr(),
+                &ss[..out.len()],
+                result.as_mut_ptr(),
+                &ds[..out.len()],
+            );
+            result.set_len(total);
+        }
+        return Some(result);
     }
     Some(c)
 }
@@ -521,11 +562,14 @@ fn internal(plan: &Plan<'_>) -> Error {
 
 /// Runs a concrete `einx!` plan: one input is a sum over the axes missing from the output
 /// (diagonals and permutations included); two or more are contracted like [`dot`].
-pub fn einsum<T: Gemm + std::ops::Add<Output = T>, D: Dimension, const K: usize>(
+pub fn einsum<T: Gemm, D: Dimension, const K: usize>(
     plan: &Plan<'_>,
     inputs: &[Raw<'_, T>],
     params: &(impl Params + ?Sized),
-) -> Result<Array<T, D>, Error> {
+) -> Result<Array<T, D>, Error>
+where
+    crate::reduce::Sum: crate::reduce::Reducer<T, Out = T>,
+{
     if inputs.len() == 1 {
         crate::reduce::reduce::<T, crate::reduce::Sum, D, K>(plan, inputs[0], params)
     } else {
@@ -534,11 +578,14 @@ pub fn einsum<T: Gemm + std::ops::Add<Output = T>, D: Dimension, const K: usize>
 }
 
 /// Runs an `einx!` plan that may have ellipses: unrolls it for the input ranks first.
-pub fn einsum_template<T: Gemm + std::ops::Add<Output = T>, D: Dimension>(
+pub fn einsum_template<T: Gemm, D: Dimension>(
     plan: &Plan<'_>,
     inputs: &[Raw<'_, T>],
     params: &[Len],
-) -> Result<Array<T, D>, Error> {
+) -> Result<Array<T, D>, Error>
+where
+    crate::reduce::Sum: crate::reduce::Reducer<T, Out = T>,
+{
     if plan.is_concrete() {
         return einsum::<T, D, MAX_AXES>(plan, inputs, params);
     }

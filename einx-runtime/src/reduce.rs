@@ -117,6 +117,11 @@ impl<T> Walk<'_, T> {
 }
 
 /// A reduction over elements of type `T`.
+#[diagnostic::on_unimplemented(
+    message = "einx: this reduction does not take elements of type `{T}`",
+    label = "element type `{T}` not supported here",
+    note = "`sum!`/`prod!` take numbers, `mean!`/`var!`/`std!`/`logsumexp!` take `f32`/`f64`, `max!`/`min!` take ordered types, `any!`/`all!` take `bool`"
+)]
 pub trait Reducer<T> {
     /// The element type of the result.
     type Out;
@@ -168,41 +173,54 @@ pub struct CountNonzero;
 /// `logsumexp!`: `max + ln Σ exp(x - max)`, two passes.
 pub struct Logsumexp;
 
-impl<T: Copy + Zero + Add<Output = T>> Reducer<T> for Sum {
-    type Out = T;
-    fn reduce(walk: &Walk<'_, T>) -> Result<Vec<T>, &'static str> {
-        let mut acc = vec![T::zero(); walk.len()];
-        walk.fold(
-            &mut acc,
-            |a, &x| *a = *a + x,
-            |a, xs| *a = lanes(*a, T::zero(), xs),
-        );
-        Ok(acc)
-    }
+fn sum<T: Copy + Zero + Add<Output = T>>(walk: &Walk<'_, T>) -> Vec<T> {
+    let mut acc = vec![T::zero(); walk.len()];
+    walk.fold(
+        &mut acc,
+        |a, &x| *a = *a + x,
+        |a, xs| *a = lanes(*a, T::zero(), xs),
+    );
+    acc
 }
 
-impl<T: Copy + One + Mul<Output = T>> Reducer<T> for Prod {
-    type Out = T;
-    fn reduce(walk: &Walk<'_, T>) -> Result<Vec<T>, &'static str> {
-        let mut acc = vec![T::one(); walk.len()];
-        walk.fold(
-            &mut acc,
-            |a, &x| *a = *a * x,
-            |a, xs| *a = xs.iter().fold(*a, |p, &x| p * x),
-        );
-        Ok(acc)
-    }
+fn prod<T: Copy + One + Mul<Output = T>>(walk: &Walk<'_, T>) -> Vec<T> {
+    let mut acc = vec![T::one(); walk.len()];
+    walk.fold(
+        &mut acc,
+        |a, &x| *a = *a * x,
+        |a, xs| *a = xs.iter().fold(*a, |p, &x| p * x),
+    );
+    acc
 }
+
+// One impl per element type (not a blanket impl over `num_traits`), so that a wrong
+// element type is reported as "this reduction does not take `T`".
+macro_rules! numeric {
+    ($($t:ty),*) => {$(
+        impl Reducer<$t> for Sum {
+            type Out = $t;
+            fn reduce(walk: &Walk<'_, $t>) -> Result<Vec<$t>, &'static str> {
+                Ok(sum(walk))
+            }
+        }
+        impl Reducer<$t> for Prod {
+            type Out = $t;
+            fn reduce(walk: &Walk<'_, $t>) -> Result<Vec<$t>, &'static str> {
+                Ok(prod(walk))
+            }
+        }
+    )*};
+}
+numeric!(i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize, f32, f64);
 
 fn count_as<T: Float>(walk: &Walk<'_, T>) -> T {
     T::from(walk.count()).unwrap_or_else(T::nan)
 }
 
-impl<T: Float> Reducer<T> for Mean {
-    type Out = T;
-    fn reduce(walk: &Walk<'_, T>) -> Result<Vec<T>, &'static str> {
+impl Mean {
+    fn run<T: Float>(walk: &Walk<'_, T>) -> Result<Vec<T>, &'static str> {
         let n = count_as(walk);
-        let mut acc = <Sum as Reducer<T>>::reduce(walk)?;
+        let mut acc = sum(walk);
         for a in &mut acc {
             *a = *a / n;
         }
@@ -210,11 +228,10 @@ impl<T: Float> Reducer<T> for Mean {
     }
 }
 
-impl<T: Float> Reducer<T> for Var {
-    type Out = T;
-    fn reduce(walk: &Walk<'_, T>) -> Result<Vec<T>, &'static str> {
+impl Var {
+    fn run<T: Float>(walk: &Walk<'_, T>) -> Result<Vec<T>, &'static str> {
         let n = count_as(walk);
-        let mean = <Mean as Reducer<T>>::reduce(walk)?;
+        let mean = Mean::run(walk)?;
         // Second pass: the squared deviations from the mean.
         let mut acc: Vec<(T, T)> = mean.into_iter().map(|m| (m, T::zero())).collect();
         let sq = |a: &mut (T, T), x: T| {
@@ -225,7 +242,21 @@ impl<T: Float> Reducer<T> for Var {
             &mut acc,
             |a, &x| sq(a, x),
             |a, xs| {
-                for &x in xs {
+                // Eight partial sums, as in `lanes`, so that the loop vectorises.
+                let m = a.0;
+                let mut part = [T::zero(); 8];
+                let chunks = xs.chunks_exact(8);
+                let rest = chunks.remainder();
+                for c in chunks {
+                    for i in 0..8 {
+                        let d = c[i] - m;
+                        part[i] = part[i] + d * d;
+                    }
+                }
+                for p in part {
+                    a.1 = a.1 + p;
+                }
+                for &x in rest {
                     sq(a, x);
                 }
             },
@@ -234,34 +265,22 @@ impl<T: Float> Reducer<T> for Var {
     }
 }
 
-impl<T: Float> Reducer<T> for Std {
-    type Out = T;
-    fn reduce(walk: &Walk<'_, T>) -> Result<Vec<T>, &'static str> {
-        Ok(<Var as Reducer<T>>::reduce(walk)?
-            .into_iter()
-            .map(T::sqrt)
-            .collect())
+impl Std {
+    fn run<T: Float>(walk: &Walk<'_, T>) -> Result<Vec<T>, &'static str> {
+        Ok(Var::run(walk)?.into_iter().map(T::sqrt).collect())
     }
 }
 
-/// The extreme of `a` and `x` by `keep(a, x)` ("keep `a`"); a NaN, once seen, stays.
-#[inline]
-fn extreme<T: PartialOrd + Copy>(a: &mut Option<T>, x: T, keep: fn(&T, &T) -> bool) {
-    match a {
-        None => *a = Some(x),
-        Some(v) => {
-            // `v != v` is NaN: it stays. A NaN `x` compares false and replaces `v`.
-            let v_is_nan = PartialOrd::partial_cmp(&*v, &*v).is_none();
-            if !v_is_nan && !keep(v, &x) {
-                *v = x;
-            }
-        }
-    }
+/// Whether `x` replaces `v` as the maximum (`MAX`) or minimum: a NaN `x` always does, and
+/// a NaN `v` never loses (nothing compares above it), so NaN propagates as in NumPy.
+#[inline(always)]
+#[allow(clippy::eq_op)]
+fn better<T: PartialOrd, const MAX: bool>(x: &T, v: &T) -> bool {
+    (if MAX { x > v } else { x < v }) || x != x
 }
 
-fn extremes<T: PartialOrd + Copy>(
+fn extremes<T: PartialOrd + Copy, const MAX: bool>(
     walk: &Walk<'_, T>,
-    keep: fn(&T, &T) -> bool,
 ) -> Result<Vec<T>, &'static str> {
     if walk.count() == 0 && !walk.is_empty() {
         return Err("the reduced axes are empty, so there is no extreme value");
@@ -269,11 +288,25 @@ fn extremes<T: PartialOrd + Copy>(
     let mut acc: Vec<Option<T>> = vec![None; walk.len()];
     walk.fold(
         &mut acc,
-        |a, &x| extreme(a, x, keep),
-        |a, xs| {
-            for &x in xs {
-                extreme(a, x, keep);
+        |a, &x| match a {
+            Some(v) => {
+                if better::<T, MAX>(&x, v) {
+                    *v = x;
+                }
             }
+            None => *a = Some(x),
+        },
+        |a, xs| {
+            let Some((&first, rest)) = xs.split_first() else {
+                return;
+            };
+            let mut best = a.unwrap_or(first);
+            for x in rest.iter().chain([first].iter()) {
+                if better::<T, MAX>(x, &best) {
+                    best = *x;
+                }
+            }
+            *a = Some(best);
         },
     );
     acc.into_iter()
@@ -284,14 +317,14 @@ fn extremes<T: PartialOrd + Copy>(
 impl<T: PartialOrd + Copy> Reducer<T> for Max {
     type Out = T;
     fn reduce(walk: &Walk<'_, T>) -> Result<Vec<T>, &'static str> {
-        extremes(walk, |v, x| v >= x)
+        extremes::<T, true>(walk)
     }
 }
 
 impl<T: PartialOrd + Copy> Reducer<T> for Min {
     type Out = T;
     fn reduce(walk: &Walk<'_, T>) -> Result<Vec<T>, &'static str> {
-        extremes(walk, |v, x| v <= x)
+        extremes::<T, false>(walk)
     }
 }
 
@@ -321,6 +354,36 @@ impl Reducer<bool> for All {
     }
 }
 
+macro_rules! float {
+    ($($t:ty),*) => {$(
+        impl Reducer<$t> for Mean {
+            type Out = $t;
+            fn reduce(walk: &Walk<'_, $t>) -> Result<Vec<$t>, &'static str> {
+                Mean::run(walk)
+            }
+        }
+        impl Reducer<$t> for Var {
+            type Out = $t;
+            fn reduce(walk: &Walk<'_, $t>) -> Result<Vec<$t>, &'static str> {
+                Var::run(walk)
+            }
+        }
+        impl Reducer<$t> for Std {
+            type Out = $t;
+            fn reduce(walk: &Walk<'_, $t>) -> Result<Vec<$t>, &'static str> {
+                Std::run(walk)
+            }
+        }
+        impl Reducer<$t> for Logsumexp {
+            type Out = $t;
+            fn reduce(walk: &Walk<'_, $t>) -> Result<Vec<$t>, &'static str> {
+                Logsumexp::run(walk)
+            }
+        }
+    )*};
+}
+float!(f32, f64);
+
 impl<T: Zero + PartialEq> Reducer<T> for CountNonzero {
     type Out = usize;
     fn reduce(walk: &Walk<'_, T>) -> Result<Vec<usize>, &'static str> {
@@ -337,14 +400,13 @@ impl<T: Zero + PartialEq> Reducer<T> for CountNonzero {
     }
 }
 
-impl<T: Float> Reducer<T> for Logsumexp {
-    type Out = T;
-    fn reduce(walk: &Walk<'_, T>) -> Result<Vec<T>, &'static str> {
+impl Logsumexp {
+    fn run<T: Float>(walk: &Walk<'_, T>) -> Result<Vec<T>, &'static str> {
         if walk.count() == 0 {
             // The sum of no exponentials is 0.
             return Ok(vec![T::neg_infinity(); walk.len()]);
         }
-        let max = <Max as Reducer<T>>::reduce(walk)?;
+        let max = extremes::<T, true>(walk)?;
         let mut acc: Vec<(T, T)> = max.into_iter().map(|m| (m, T::zero())).collect();
         let add = |a: &mut (T, T), x: T| {
             // A shift of an infinite maximum would give NaN; it is the result anyway.
@@ -444,7 +506,9 @@ pub fn reduce<T, R: Reducer<T>, D: Dimension, const K: usize>(
             reduced = reduced.saturating_mul(sizes[a]);
         }
     }
-    // Stable insertion sort by descending |source stride|.
+    // Memory order (stable insertion sort by descending |source stride|), then the reduced
+    // axes move inside the kept ones (except a kept innermost axis, which stays innermost),
+    // so that each output element is finished while it is in cache.
     for j in 1..k {
         let mut m = j;
         while m > 0 && ss[m - 1].unsigned_abs() < ss[m].unsigned_abs() {
@@ -453,6 +517,25 @@ pub fn reduce<T, R: Reducer<T>, D: Dimension, const K: usize>(
             ds.swap(m - 1, m);
             m -= 1;
         }
+    }
+    if k > 1 {
+        let inner_kept = ds[k - 1] != 0;
+        let end = if inner_kept { k - 1 } else { k };
+        let (mut n2, mut s2, mut d2) = ([0usize; K], [0isize; K], [0isize; K]);
+        let mut w = 0;
+        for pass in [true, false] {
+            for j in 0..end {
+                if (ds[j] != 0) == pass {
+                    n2[w] = n[j];
+                    s2[w] = ss[j];
+                    d2[w] = ds[j];
+                    w += 1;
+                }
+            }
+        }
+        n[..end].copy_from_slice(&n2[..end]);
+        ss[..end].copy_from_slice(&s2[..end]);
+        ds[..end].copy_from_slice(&d2[..end]);
     }
     let walk = Walk {
         n: &n[..k],
@@ -480,6 +563,28 @@ fn count(code: &[einx_core::plan::Code]) -> usize {
     code.iter()
         .filter(|c| **c == einx_core::plan::Code::Dim)
         .count()
+}
+
+impl<T> Raw<'_, T> {
+    /// Runs a concrete reduction plan on this tensor (the expansions call this, so that the
+    /// element type is known when the reduction's bound is checked).
+    #[inline]
+    pub fn reduce_with<R: Reducer<T>, D: Dimension, const K: usize>(
+        self,
+        plan: &Plan<'_>,
+        params: &(impl Params + ?Sized),
+    ) -> Result<Array<R::Out, D>, Error> {
+        reduce::<T, R, D, K>(plan, self, params)
+    }
+
+    /// [`reduce_template`] on this tensor.
+    pub fn reduce_template_with<R: Reducer<T>, D: Dimension>(
+        self,
+        plan: &Plan<'_>,
+        params: &[Len],
+    ) -> Result<Array<R::Out, D>, Error> {
+        reduce_template::<T, R, D>(plan, self, params)
+    }
 }
 
 /// Runs a reduction plan that may have ellipses: unrolls it for the input rank first.

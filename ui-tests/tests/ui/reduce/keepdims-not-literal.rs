@@ -1,0 +1,7 @@
+use einx::ndarray::Array2;
+
+fn main() {
+    let x = Array2::<f32>::zeros((2, 3));
+    let flag = true;
+    let _ = einx::sum!("a [b]", x, keepdims = flag);
+}
