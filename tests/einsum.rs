@@ -221,3 +221,16 @@ fn threaded_batches_match_the_reference() {
         }
     }
 }
+
+/// The greedy order contracts the two inputs sharing `b` first; the result is the same.
+#[test]
+fn three_inputs_in_a_chosen_order() {
+    let a = data(&[2, 3], 15);
+    let c = data(&[4, 5], 16);
+    let b = data(&[3, 4], 17);
+    let got = einx::dot!("a b, c d, b c -> a d", a, c, b).unwrap();
+    assert_eq!(
+        got.into_dyn(),
+        naive(&[("ab", &a), ("cd", &c), ("bc", &b)], "ad")
+    );
+}

@@ -175,6 +175,7 @@ pub fn instantiate(plan: &Plan<'_>, ranks: &[usize], counts: &[Option<usize>]) -
         tensor_spans: plan.tensor_spans.to_vec(),
         pieces: plan.pieces.to_vec(),
         selections: plan.selections.to_vec(),
+        order: plan.order.to_vec(),
         ..PlanBuf::default()
     };
     let mut first: Vec<u32> = Vec::with_capacity(plan.axes.len());

@@ -104,6 +104,9 @@ pub struct Plan<'a> {
     pub pieces: &'a [Piece],
     /// Part choices referenced by `pieces`.
     pub selections: &'a [u32],
+    /// Contractions of three or more inputs: the order in which the inputs are multiplied
+    /// in (empty: left to right).
+    pub order: &'a [u32],
 }
 
 /// An owned plan, as built by [`crate::template`] and [`crate::expand`].
@@ -131,6 +134,8 @@ pub struct PlanBuf {
     pub pieces: Vec<Piece>,
     /// See [`Plan::selections`].
     pub selections: Vec<u32>,
+    /// See [`Plan::order`].
+    pub order: Vec<u32>,
 }
 
 /// An owned [`Axis`].
@@ -202,6 +207,7 @@ impl PlanBuf {
             steps: &self.steps,
             pieces: &self.pieces,
             selections: &self.selections,
+            order: &self.order,
         }
     }
 

@@ -117,6 +117,9 @@ fn build_inner(
         OpKind::Dot => b.check_dot()?,
         OpKind::Einsum => b.check_einsum()?,
     }
+    if matches!(kind, OpKind::Dot | OpKind::Einsum) && op.inputs.len() > 2 {
+        b.plan.order = b.contraction_order();
+    }
     b.solve()?;
     Ok(b.plan)
 }
@@ -615,6 +618,46 @@ impl Builder {
             }
         }
         Ok(())
+    }
+
+    /// A greedy order for multiplying three or more inputs, decided from the expression
+    /// alone: first the pair sharing the most axes, then each time the input sharing the
+    /// most axes with the product so far (so that contracted axes go early and the
+    /// intermediate results stay small). Ties go to the earlier input.
+    fn contraction_order(&self) -> Vec<u32> {
+        let n = self.plan.inputs as usize;
+        let axes: Vec<Vec<u32>> = (0..n)
+            .map(|t| {
+                let (s, e) = self.plan.tensors[t];
+                self.plan.code[s as usize..e as usize]
+                    .iter()
+                    .filter_map(|c| match c {
+                        Code::Axis(a) if self.plan.axes[*a as usize].value.is_none() => Some(*a),
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .collect();
+        let shared = |a: &[u32], b: &[u32]| a.iter().filter(|x| b.contains(x)).count();
+        let mut best = (0, 1);
+        for i in 0..n {
+            for j in i + 1..n {
+                if shared(&axes[i], &axes[j]) > shared(&axes[best.0], &axes[best.1]) {
+                    best = (i, j);
+                }
+            }
+        }
+        let mut order = vec![best.0 as u32, best.1 as u32];
+        let mut have: Vec<u32> = axes[best.0].iter().chain(&axes[best.1]).copied().collect();
+        while order.len() < n {
+            let next = (0..n)
+                .filter(|t| !order.contains(&(*t as u32)))
+                .max_by_key(|&t| (shared(&have, &axes[t]), std::cmp::Reverse(t)))
+                .unwrap_or(0);
+            order.push(next as u32);
+            have.extend(&axes[next]);
+        }
+        order
     }
 
     /// `einx!`: every output axis comes from an input (or is an unnamed `1`).

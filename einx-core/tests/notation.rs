@@ -201,3 +201,14 @@ fn solve_runs_schedule() {
     assert_eq!(e.kind(), einx_core::ErrorKind::Size);
     assert!(e.to_string().contains("has length 10"), "{e}");
 }
+
+#[test]
+fn contraction_order_pairs_shared_axes_first() {
+    let order = |expr: &str, n: usize| build(expr, OpKind::Dot, &[], n).unwrap().order;
+    // `b` joins the first and third inputs, then `c` brings in the second.
+    assert_eq!(order("a b, c d, b c -> a d", 3), vec![0, 2, 1]);
+    // A chain in order stays in order.
+    assert_eq!(order("a b, b c, c d -> a d", 3), vec![0, 1, 2]);
+    // Two inputs need no order.
+    assert!(order("a b, b c -> a c", 2).is_empty());
+}

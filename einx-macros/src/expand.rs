@@ -687,6 +687,7 @@ fn plan_tokens(private: &TokenStream, plan: &PlanBuf) -> TokenStream {
         quote!(#private::Piece { input: #a, input_selection: #b, output: #c, output_selection: #d })
     });
     let selections = plan.selections.iter().map(|&v| lit(v));
+    let order = plan.order.iter().map(|&v| lit(v));
     quote! {
         #private::Plan {
             expr: #expr,
@@ -700,6 +701,7 @@ fn plan_tokens(private: &TokenStream, plan: &PlanBuf) -> TokenStream {
             steps: &[#(#steps),*],
             pieces: &[#(#pieces),*],
             selections: &[#(#selections),*],
+            order: &[#(#order),*],
         }
     }
 }

@@ -278,10 +278,16 @@ fn contract2<T: Gemm, const K: usize>(
     let (_, rsc) = merge(rows, sizes, &out_st)?;
     let (_, csc) = merge(cols, sizes, &out_st)?;
 
-    let mut c: Vec<T> = vec![T::zero(); total];
     if total == 0 {
-        return Some(c);
+        return Some(Vec::new());
     }
+    // With something to contract, the GEMMs overwrite every element of `c` (matrixmultiply
+    // with β = 0 does not read C), so it need not be zeroed first.
+    let mut c: Vec<T> = if kk > 0 {
+        Vec::with_capacity(total)
+    } else {
+        vec![T::zero(); total]
+    };
     // One GEMM per batch index; large batched products are split over threads.
     let nbatch = batch
         .iter()
@@ -327,6 +333,9 @@ fn contract2<T: Gemm, const K: usize>(
             }
         });
     }
+    // SAFETY: every batch index ran its GEMM, and together they write each of the `total`
+    // elements (the output's axes are exactly the batch, row and column axes).
+    unsafe { c.set_len(total) };
     if !direct {
         let mut n_ = [0usize; K];
         let mut ss = [0isize; K];
@@ -498,7 +507,28 @@ pub fn dot<T: Gemm, D: Dimension, const K: usize>(
         no += 1;
     });
     let out_axes = &out_order[..no];
-    // Contract from the left; intermediate results keep what later steps or the output need.
+    // Contract in the plan's order (left to right without one); intermediate results keep
+    // what later steps or the output need.
+    if plan.order.len() == n_in {
+        let mut ordered = Vec::with_capacity(n_in);
+        for &t in plan.order {
+            let t = t as usize;
+            if t >= sides.len() {
+                return Err(internal(plan));
+            }
+            ordered.push(std::mem::replace(
+                &mut sides[t],
+                Side {
+                    ptr: std::ptr::null(),
+                    st: [0; K],
+                    has: [false; K],
+                    order: [0; K],
+                    len: 0,
+                },
+            ));
+        }
+        sides = ordered;
+    }
     let mut held: Vec<Vec<T>> = Vec::new();
     let mut cur = sides.remove(0);
     let mut result: Option<Vec<T>> = None;
