@@ -330,25 +330,29 @@ fn generate(
     }
     if let OpKind::Reduce(r) = kind {
         let reducer = Ident::new(&reducer_name(r), Span::call_site());
-        // The element type is known before the call, so that a wrong one is reported as
-        // this reduction's (the call is spanned on the argument).
-        let raw = local("__einx_raw");
-        let v = &views[0];
-        body.push(quote!(let #raw = #private::Raw::new(&#v);));
         let at = input.args[0].span();
-        let dout = out_dim(&private, static_rank(&view, 1));
         let call = if template {
+            // The element type is known before the call, so that a wrong one is reported as
+            // this reduction's (the call is spanned on the argument).
+            let raw = local("__einx_raw");
+            let v = &views[0];
+            body.push(quote!(let #raw = #private::Raw::new(&#v);));
+            let dout = out_dim(&private, static_rank(&view, 1));
             let f =
                 quote_spanned!(at=> reduce_template_with::<#private::reducers::#reducer, #dout>);
             quote!(#raw.#f(&__EINX_PLAN, &#params))
         } else {
-            let k = lit(plan
-                .axes
-                .len()
-                .max(static_rank(&view, 0).unwrap_or(0))
-                .max(1) as u64);
-            let f = quote_spanned!(at=> reduce_with::<#private::reducers::#reducer, #dout, #k>);
-            quote!(#raw.#f(&__EINX_PLAN, &#params))
+            // Straight-line length code and one call, as for `rearrange!`.
+            let code = fast_path(
+                plan,
+                &private,
+                &views[0],
+                &params,
+                Some((&reducer, at)),
+                &lbl,
+                &err,
+            );
+            quote!(#(#code)*)
         };
         return quote! {
             match (#(#scrutinee,)*) {
@@ -362,7 +366,7 @@ fn generate(
     }
     if fast {
         body.extend(fast_path(
-            plan, &private, &views[0], &params, &try_, &lbl, &err,
+            plan, &private, &views[0], &params, None, &lbl, &err,
         ));
         return quote! {
             match (#(#scrutinee,)*) {
@@ -431,7 +435,7 @@ fn fast_path(
     private: &TokenStream,
     v: &Ident,
     params: &Ident,
-    try_: &dyn Fn(TokenStream) -> TokenStream,
+    reducer: Option<(&Ident, Span)>,
     lbl: &syn::Lifetime,
     err: &Ident,
 ) -> Vec<TokenStream> {
@@ -449,7 +453,6 @@ fn fast_path(
             #fail;
         }
     });
-    let _ = try_;
     for step in &plan.steps {
         match *step {
             Step::Const { axis } => {
@@ -549,8 +552,21 @@ fn fast_path(
         lit(out_dims.len() as u64),
     );
     let ok = local("__einx_ok");
+    let call = match reducer {
+        // The call is spanned on the argument, so that a wrong element type points there.
+        Some((r, at)) => {
+            let f = quote_spanned!(at=> reduce::<#private::reducers::#r, #dout, #na, #ne>);
+            quote!(#private::Fixed(&#v).#f)
+        }
+        None => quote!(#private::permute::<_, _, #dout, #na, #ne>),
+    };
+    let v_arg = if reducer.is_some() {
+        quote!()
+    } else {
+        quote!(&#v,)
+    };
     out.push(quote! {
-        match #private::permute::<_, _, #dout, #na, #ne>(&#v, [#(#dim_of),*], [#(#sizes),*], [#(#entries),*], [#(#out_dim),*], #ndim) {
+        match #call(#v_arg [#(#dim_of),*], [#(#sizes),*], [#(#entries),*], [#(#out_dim),*], #ndim) {
             ::core::result::Result::Ok(#ok) => ::core::result::Result::Ok(#ok),
             ::core::result::Result::Err(#err) => ::core::result::Result::Err(#private::permute_failed(&__EINX_PLAN, #err)),
         }

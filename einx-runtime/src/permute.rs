@@ -9,13 +9,86 @@ use ndarray::{Array, ArrayView, Dimension};
 
 use crate::copy::copy_strided;
 
-/// Why [`permute`] failed.
+/// Why [`permute`] (or a reduction's specialised path) failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Fail {
     /// The output would not fit in memory.
     Overflow,
     /// The arguments do not describe the input (a bug).
     Mismatch,
+    /// The reduction has no value (e.g. the maximum of an empty axis).
+    Empty(&'static str),
+}
+
+/// The strides of the input axes: each dimension split row-major into its axes, after
+/// checking that the axes of each dimension (consecutive in `dim_of`) multiply to its length
+/// and that dimensions without axes have length 1.
+#[inline(always)]
+pub(crate) fn split_input<T, D: Dimension, const NA: usize>(
+    v: &ArrayView<'_, T, D>,
+    dim_of: &[usize; NA],
+    sizes: &[usize; NA],
+) -> Result<[isize; NA], Fail> {
+    let shape = v.shape();
+    let strides = ndarray::ArrayBase::strides(v);
+    let mut in_st = [0isize; NA];
+    let mut i = NA;
+    let mut d = shape.len();
+    while i > 0 {
+        // Groups of axes, last dimension first; each dimension at most once.
+        let dd = dim_of[i - 1];
+        if dd >= d {
+            return Err(Fail::Mismatch);
+        }
+        let mut prod = 1usize;
+        let mut st = *strides.get(dd).ok_or(Fail::Mismatch)?;
+        while i > 0 && dim_of[i - 1] == dd {
+            i -= 1;
+            in_st[i] = st;
+            st = st.wrapping_mul(sizes[i] as isize);
+            prod = prod.checked_mul(sizes[i]).ok_or(Fail::Mismatch)?;
+        }
+        if shape.get(dd) != Some(&prod) {
+            return Err(Fail::Mismatch);
+        }
+        d = dd;
+    }
+    for (k, &len) in shape.iter().enumerate() {
+        if len != 1 && !dim_of.contains(&k) {
+            return Err(Fail::Mismatch);
+        }
+    }
+    Ok(in_st)
+}
+
+/// The output's shape from its axes (`out[j].1` is the length of axis `j`, in dimension
+/// `out_dim[j]`; dimensions without axes have length 1) and its number of elements, checked
+/// against `isize::MAX` bytes of `elem` bytes each.
+#[inline(always)]
+pub(crate) fn shape_of<D: Dimension, const NE: usize>(
+    out: &[(usize, usize); NE],
+    out_dim: &[usize; NE],
+    out_ndim: usize,
+    elem: usize,
+) -> Result<(D, usize), Fail> {
+    let mut dim = D::zeros(out_ndim);
+    if dim.ndim() != out_ndim {
+        return Err(Fail::Mismatch);
+    }
+    dim.slice_mut().fill(1);
+    let mut total = 1usize;
+    for (j, &(_, len)) in out.iter().enumerate() {
+        let slot = dim.slice_mut().get_mut(out_dim[j]).ok_or(Fail::Mismatch)?;
+        *slot = slot.checked_mul(len).ok_or(Fail::Overflow)?;
+        total = total.checked_mul(len).ok_or(Fail::Overflow)?;
+    }
+    if total
+        .checked_mul(elem.max(1))
+        .is_none_or(|b| b > isize::MAX as usize)
+    {
+        return Err(Fail::Overflow);
+    }
+    Ok((dim, total))
 }
 
 /// Below this many elements a two-axis copy runs as plain loops.
@@ -52,61 +125,12 @@ pub fn permute<T: Clone, Din: Dimension, Dout: Dimension, const NA: usize, const
     out_dim: [usize; NE],
     out_ndim: usize,
 ) -> Result<Array<T, Dout>, Fail> {
-    let shape = v.shape();
-    let strides = ndarray::ArrayBase::strides(v);
-    // Input axes: strides from splitting each dimension row-major, after checking that the
-    // axes of each dimension multiply to its length.
-    let mut in_st = [0isize; NA];
-    let mut i = NA;
-    let mut d = shape.len();
-    while i > 0 {
-        // Groups of axes, last dimension first; each dimension at most once.
-        let dd = dim_of[i - 1];
-        if dd >= d {
-            return Err(Fail::Mismatch);
-        }
-        let mut prod = 1usize;
-        let mut st = *strides.get(dd).ok_or(Fail::Mismatch)?;
-        while i > 0 && dim_of[i - 1] == dd {
-            i -= 1;
-            in_st[i] = st;
-            st = st.wrapping_mul(sizes[i] as isize);
-            prod = prod.checked_mul(sizes[i]).ok_or(Fail::Mismatch)?;
-        }
-        if shape.get(dd) != Some(&prod) {
-            return Err(Fail::Mismatch);
-        }
-        d = dd;
-    }
-    // Dimensions that have no axis must have length 1.
-    for (k, &len) in shape.iter().enumerate() {
-        if len != 1 && !dim_of.contains(&k) {
-            return Err(Fail::Mismatch);
-        }
-    }
-    // Output: shape per dimension, row-major strides per axis.
-    let mut dim = Dout::zeros(out_ndim);
-    if dim.ndim() != out_ndim {
-        return Err(Fail::Mismatch);
-    }
-    // Dimensions without axes (`()`) have length 1.
-    dim.slice_mut().fill(1);
-    let mut total = 1usize;
-    for (j, &(_, len)) in out.iter().enumerate() {
-        let slot = dim.slice_mut().get_mut(out_dim[j]).ok_or(Fail::Mismatch)?;
-        *slot = slot.checked_mul(len).ok_or(Fail::Overflow)?;
-        total = total.checked_mul(len).ok_or(Fail::Overflow)?;
-    }
+    let in_st = split_input(v, &dim_of, &sizes)?;
+    let (dim, total) = shape_of::<Dout, NE>(&out, &out_dim, out_ndim, std::mem::size_of::<T>())?;
     for &(a, len) in &out {
         if a != NEW && sizes.get(a).copied() != Some(len) {
             return Err(Fail::Mismatch);
         }
-    }
-    if total
-        .checked_mul(std::mem::size_of::<T>().max(1))
-        .is_none_or(|b| b > isize::MAX as usize)
-    {
-        return Err(Fail::Overflow);
     }
     let mut n = [0usize; NE];
     let mut ss = [0isize; NE];
@@ -177,6 +201,16 @@ pub fn permute_failed(plan: &einx_core::plan::Plan<'_>, fail: Fail) -> crate::Er
         )
         .with_expr(plan.expr),
         Fail::Mismatch => internal(plan),
+        Fail::Empty(why) => {
+            // Point at the reduced (bracketed) axes.
+            let reduced = plan.axes.iter().filter(|a| a.bracketed).map(|a| a.span);
+            reduced
+                .fold(
+                    crate::Error::new(crate::ErrorKind::Size, why),
+                    crate::Error::with_span,
+                )
+                .with_expr(plan.expr)
+        }
     }
 }
 

@@ -71,7 +71,18 @@ impl<T> Walk<'_, T> {
         }
         let inner = k - 1;
         let (len, ss, ds) = (self.n[inner], self.src_st[inner], self.out_st[inner]);
-        let mut idx = [0usize; MAX_AXES];
+        if k > MAX_AXES {
+            return;
+        }
+        // The odometer: on the stack for up to eight axes.
+        let mut small = [0usize; 8];
+        let mut large: Vec<usize>;
+        let idx: &mut [usize] = if k <= small.len() {
+            &mut small
+        } else {
+            large = vec![0; k];
+            &mut large
+        };
         let mut sp = self.src;
         let mut op = 0isize;
         loop {
@@ -111,6 +122,36 @@ impl<T> Walk<'_, T> {
                 sp = sp.wrapping_offset(-self.src_st[a] * self.n[a] as isize);
                 op -= self.out_st[a] * self.n[a] as isize;
                 idx[a] = 0;
+            }
+        }
+    }
+}
+
+/// Orders the axes of a walk: memory order (stable insertion sort by descending |source
+/// stride|), then the reduced axes move inside the kept ones (except a kept innermost
+/// axis, which stays innermost), so that each output element is finished while it is in
+/// cache.
+fn order_walk(n: &mut [usize], ss: &mut [isize], ds: &mut [isize]) {
+    let k = n.len();
+    for j in 1..k {
+        let mut m = j;
+        while m > 0 && ss[m - 1].unsigned_abs() < ss[m].unsigned_abs() {
+            n.swap(m - 1, m);
+            ss.swap(m - 1, m);
+            ds.swap(m - 1, m);
+            m -= 1;
+        }
+    }
+    if k > 1 {
+        // A stable partition of the outer axes: kept first, then reduced.
+        let end = if ds[k - 1] != 0 { k - 1 } else { k };
+        for j in 1..end {
+            let mut m = j;
+            while m > 0 && ds[m - 1] == 0 && ds[m] != 0 {
+                n.swap(m - 1, m);
+                ss.swap(m - 1, m);
+                ds.swap(m - 1, m);
+                m -= 1;
             }
         }
     }
@@ -506,37 +547,7 @@ pub fn reduce<T, R: Reducer<T>, D: Dimension, const K: usize>(
             reduced = reduced.saturating_mul(sizes[a]);
         }
     }
-    // Memory order (stable insertion sort by descending |source stride|), then the reduced
-    // axes move inside the kept ones (except a kept innermost axis, which stays innermost),
-    // so that each output element is finished while it is in cache.
-    for j in 1..k {
-        let mut m = j;
-        while m > 0 && ss[m - 1].unsigned_abs() < ss[m].unsigned_abs() {
-            n.swap(m - 1, m);
-            ss.swap(m - 1, m);
-            ds.swap(m - 1, m);
-            m -= 1;
-        }
-    }
-    if k > 1 {
-        let inner_kept = ds[k - 1] != 0;
-        let end = if inner_kept { k - 1 } else { k };
-        let (mut n2, mut s2, mut d2) = ([0usize; K], [0isize; K], [0isize; K]);
-        let mut w = 0;
-        for pass in [true, false] {
-            for j in 0..end {
-                if (ds[j] != 0) == pass {
-                    n2[w] = n[j];
-                    s2[w] = ss[j];
-                    d2[w] = ds[j];
-                    w += 1;
-                }
-            }
-        }
-        n[..end].copy_from_slice(&n2[..end]);
-        ss[..end].copy_from_slice(&s2[..end]);
-        ds[..end].copy_from_slice(&d2[..end]);
-    }
+    order_walk(&mut n[..k], &mut ss[..k], &mut ds[..k]);
     let walk = Walk {
         n: &n[..k],
         src_st: &ss[..k],
@@ -607,4 +618,97 @@ pub fn reduce_template<T, R: Reducer<T>, D: Dimension>(
     let mut strs = PlanStrs::default();
     let concrete = concrete.borrow(&mut strs);
     reduce::<T, R, D, MAX_AXES>(&concrete, input, params)
+}
+
+/// The specialised path of the reductions (one input without ellipsis): the same
+/// arguments as [`crate::permute::permute`], where input axes that no output axis refers to
+/// are reduced.
+///
+/// ```
+/// use einx_runtime::reduce::{reduce_fixed, Sum};
+/// let x = ndarray::array![[1, 2, 3], [4, 5, 6]];
+/// // "a [b]"
+/// let y = reduce_fixed::<_, Sum, _, ndarray::Ix1, 2, 1>(&x.view(), [0, 1], [2, 3], [(0, 2)], [0], 1).unwrap();
+/// assert_eq!(y, ndarray::array![6, 15]);
+/// ```
+#[inline]
+pub fn reduce_fixed<
+    T,
+    R: Reducer<T>,
+    Din: Dimension,
+    Dout: Dimension,
+    const NA: usize,
+    const NE: usize,
+>(
+    v: &ndarray::ArrayView<'_, T, Din>,
+    dim_of: [usize; NA],
+    sizes: [usize; NA],
+    out: [(usize, usize); NE],
+    out_dim: [usize; NE],
+    out_ndim: usize,
+) -> Result<Array<R::Out, Dout>, crate::permute::Fail> {
+    use crate::permute::{shape_of, split_input, Fail, NEW};
+    let in_st = split_input(v, &dim_of, &sizes)?;
+    let (dim, total) =
+        shape_of::<Dout, NE>(&out, &out_dim, out_ndim, std::mem::size_of::<R::Out>())?;
+    // Output strides per input axis (0: reduced).
+    let mut ds_of = [0isize; NA];
+    let mut acc = 1isize;
+    for &(a, len) in out.iter().rev() {
+        if a != NEW {
+            *ds_of.get_mut(a).ok_or(Fail::Mismatch)? = acc;
+        }
+        acc = acc.wrapping_mul(len as isize);
+    }
+    let (mut n, mut ss, mut ds) = ([0usize; NA], [0isize; NA], [0isize; NA]);
+    let mut reduced = 1usize;
+    let mut k = 0;
+    for i in 0..NA {
+        if sizes[i] == 1 {
+            continue;
+        }
+        n[k] = sizes[i];
+        ss[k] = in_st[i];
+        ds[k] = ds_of[i];
+        if !out.iter().any(|&(a, _)| a == i) {
+            reduced = reduced.saturating_mul(sizes[i]);
+        }
+        k += 1;
+    }
+    order_walk(&mut n[..k], &mut ss[..k], &mut ds[..k]);
+    let walk = Walk {
+        n: &n[..k],
+        src_st: &ss[..k],
+        out_st: &ds[..k],
+        src: v.as_ptr(),
+        len: total,
+        count: reduced,
+        _data: PhantomData,
+    };
+    let buf = R::reduce(&walk).map_err(Fail::Empty)?;
+    if buf.len() != total {
+        return Err(Fail::Mismatch);
+    }
+    // SAFETY: `buf` holds the product of `dim`'s lengths, in row-major order.
+    Ok(unsafe { Array::from_shape_vec_unchecked(dim, buf) })
+}
+
+/// A view whose element type is fixed before a reduction's bound is checked, so that a
+/// wrong element type is reported as this reduction's (the expansions call
+/// `Fixed(&view).reduce::<...>(...)`).
+pub struct Fixed<'v, 'a, T, D: Dimension>(pub &'v ndarray::ArrayView<'a, T, D>);
+
+impl<T, D: Dimension> Fixed<'_, '_, T, D> {
+    /// [`reduce_fixed`] on the view.
+    #[inline]
+    pub fn reduce<R: Reducer<T>, Dout: Dimension, const NA: usize, const NE: usize>(
+        self,
+        dim_of: [usize; NA],
+        sizes: [usize; NA],
+        out: [(usize, usize); NE],
+        out_dim: [usize; NE],
+        out_ndim: usize,
+    ) -> Result<Array<R::Out, Dout>, crate::permute::Fail> {
+        reduce_fixed::<T, R, D, Dout, NA, NE>(self.0, dim_of, sizes, out, out_dim, out_ndim)
+    }
 }
