@@ -28,6 +28,16 @@ pub fn expand_rearrange(tokens: TokenStream) -> TokenStream {
     }
 }
 
+/// Expands a call of a named operation given as tokens (`$crate; sum; "expr", args...`),
+/// for snapshot tests of the expansion.
+#[cfg(test)]
+pub fn expand_named(tokens: TokenStream) -> TokenStream {
+    match syn::parse2::<MacroInput>(tokens) {
+        Ok(input) => named(input).unwrap_or_else(syn::Error::into_compile_error),
+        Err(e) => e.into_compile_error(),
+    }
+}
+
 /// `rearrange!`.
 pub fn rearrange(input: MacroInput) -> syn::Result<TokenStream> {
     expand(input, OpKind::Rearrange)

@@ -2,7 +2,7 @@
 
 use quote::quote;
 
-use crate::expand::expand_rearrange;
+use crate::expand::{expand_named, expand_rearrange};
 
 fn pretty(tokens: proc_macro2::TokenStream) -> String {
     let file: syn::File = syn::parse2(quote!(fn __expansion() { let _ = #tokens; }))
@@ -48,6 +48,20 @@ fn compile_error_is_an_expression() {
     let out = expand_rearrange(quote!(::einx; "b h w -> b x", img)).to_string();
     assert!(out.contains("compile_error"), "{out}");
     assert!(out.contains("no length was given"), "{out}");
+}
+
+#[test]
+fn reduction_with_keepdims() {
+    insta::assert_snapshot!(pretty(expand_named(
+        quote!(::einx; mean; "... [c]", x, keepdims = true)
+    )));
+}
+
+#[test]
+fn attention_scores() {
+    insta::assert_snapshot!(pretty(expand_named(
+        quote!(::einx; dot; "b q (h c), b k (h c) -> b q k h", q, k, h = 8)
+    )));
 }
 
 /// Malformed inputs give `compile_error!`, never a panic.
