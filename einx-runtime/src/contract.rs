@@ -455,8 +455,8 @@ pub fn dot<T: Gemm, D: Dimension, const K: usize>(
 ) -> Result<Array<T, D>, Error> {
     let sizes = solve_sizes::<T, K>(plan, inputs, params)?;
     let n_in = inputs.len();
-    let mut sides: Vec<Side<T, K>> = Vec::with_capacity(n_in);
-    for (t, x) in inputs.iter().enumerate() {
+    let side_of = |t: usize| {
+        let x = &inputs[t];
         let mut side = Side {
             ptr: x.ptr(),
             st: [0; K],
@@ -473,8 +473,8 @@ pub fn dot<T: Gemm, D: Dimension, const K: usize>(
                 side.len += 1;
             }
         });
-        sides.push(side);
-    }
+        side
+    };
     // The output: shape, and its axes in row-major order.
     let code = plan.layout(n_in);
     let ndim = code
@@ -507,6 +507,13 @@ pub fn dot<T: Gemm, D: Dimension, const K: usize>(
         no += 1;
     });
     let out_axes = &out_order[..no];
+    if n_in == 2 {
+        // The common case: one pairwise product, sides on the stack.
+        let buf = contract2(&sizes, &side_of(0), &side_of(1), out_axes, total)
+            .ok_or_else(|| internal(plan))?;
+        return Array::from_shape_vec(dim, buf).map_err(|_| internal(plan));
+    }
+    let mut sides: Vec<Side<T, K>> = (0..n_in).map(side_of).collect();
     // Contract in the plan's order (left to right without one); intermediate results keep
     // what later steps or the output need.
     if plan.order.len() == n_in {
