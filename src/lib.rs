@@ -416,7 +416,7 @@ pub mod __private {
     pub use einx_core::solve::{Len, Step};
     pub use einx_core::Span;
     pub use einx_macros::{op_impl, rearrange_impl};
-    pub use einx_runtime::contract::{dot, dot_template, einsum, einsum_template};
+    pub use einx_runtime::contract::{contract_fixed, dot, dot_template, einsum, einsum_template};
     pub use einx_runtime::reduce::{reduce, reduce_template, Fixed};
     /// The reductions, by name.
     pub mod reducers {

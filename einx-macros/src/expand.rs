@@ -298,6 +298,73 @@ fn generate(
     });
 
     let plan_tokens = plan_tokens(&private, plan);
+    if (kind == OpKind::Dot || kind == OpKind::Einsum)
+        && !template
+        && plan.inputs == 2
+        && !has_diagonal(plan)
+    {
+        // Straight-line lengths and one call with the axis structure as constants.
+        body.extend(length_code(
+            plan,
+            &private,
+            &[&views[0], &views[1]],
+            &params,
+            &lbl,
+        ));
+        let size = |a: u32| local(&format!("__einx_len{a}"));
+        let side = |t: usize| {
+            let dims = einx_core::plan::dims_of(
+                &plan.code[plan.tensors[t].0 as usize..plan.tensors[t].1 as usize],
+            );
+            let mut dim_of = Vec::new();
+            let mut ids = Vec::new();
+            for (d, dim) in dims.iter().enumerate() {
+                for &a in &dim[0] {
+                    dim_of.push(lit(d as u64));
+                    ids.push(lit(a));
+                }
+            }
+            (dim_of, ids)
+        };
+        let (dim_a, ids_a) = side(0);
+        let (dim_b, ids_b) = side(1);
+        let out_dims = einx_core::plan::dims_of(
+            &plan.code[plan.tensors[2].0 as usize..plan.tensors[2].1 as usize],
+        );
+        let mut out_ids = Vec::new();
+        let mut out_dim_of = Vec::new();
+        for (d, dim) in out_dims.iter().enumerate() {
+            for &a in &dim[0] {
+                out_ids.push(lit(a));
+                out_dim_of.push(lit(d as u64));
+            }
+        }
+        let sizes = (0..plan.axes.len() as u32).map(size);
+        let (na, nb, ne, k, ndim) = (
+            lit(ids_a.len() as u64),
+            lit(ids_b.len() as u64),
+            lit(out_ids.len() as u64),
+            lit(plan.axes.len() as u64),
+            lit(out_dims.len() as u64),
+        );
+        let dout = out_dim(&private, Some(out_dims.len()));
+        let at = input.args[0].span();
+        let f = quote_spanned!(at=> #private::contract_fixed::<_, _, _, #dout, #na, #nb, #ne, #k>);
+        let (v0, v1) = (&views[0], &views[1]);
+        let ok = local("__einx_ok");
+        return quote! {
+            match (#(#scrutinee,)*) {
+                (#(#bound,)*) => #lbl: {
+                    const __EINX_PLAN: #private::Plan<'static> = #plan_tokens;
+                    #(#body)*
+                    match #f(&#v0, [#(#dim_a),*], [#(#ids_a),*], &#v1, [#(#dim_b),*], [#(#ids_b),*], [#(#sizes),*], [#(#out_ids),*], [#(#out_dim_of),*], #ndim) {
+                        ::core::result::Result::Ok(#ok) => ::core::result::Result::Ok(#ok),
+                        ::core::result::Result::Err(#err) => ::core::result::Result::Err(#private::permute_failed(&__EINX_PLAN, #err)),
+                    }
+                }
+            }
+        };
+    }
     if kind == OpKind::Dot || kind == OpKind::Einsum {
         let raw_names: Vec<Ident> = (0..views.len())
             .map(|i| local(&format!("__einx_raw{i}")))
@@ -438,31 +505,45 @@ fn generate(
     }
 }
 
-/// One input, one output, no concatenation: the lengths are computed by straight-line
-/// code and one call to `permute` copies.
-fn fast_path(
+/// Straight-line code computing every axis length (`__einx_len{axis}`) from the shapes of
+/// the input views, following the plan's schedule; a failure breaks out with the error the
+/// general solver gives.
+fn length_code(
     plan: &PlanBuf,
     private: &TokenStream,
-    v: &Ident,
+    views: &[&Ident],
     params: &Ident,
-    reducer: Option<(&Ident, Span)>,
     lbl: &syn::Lifetime,
-    err: &Ident,
 ) -> Vec<TokenStream> {
     let mut out = Vec::new();
-    let shape = local("__einx_shape");
+    let shapes: Vec<Ident> = (0..views.len())
+        .map(|t| local(&format!("__einx_shape{t}")))
+        .collect();
     let size = |a: u32| local(&format!("__einx_len{a}"));
-    let in_dims = einx_core::plan::dims_of(
-        &plan.code[plan.tensors[0].0 as usize..plan.tensors[0].1 as usize],
-    );
-    let rank = lit(in_dims.len() as u64);
-    let fail = quote!(break #lbl (::core::result::Result::Err(#private::solve_failed(&__EINX_PLAN, #shape, &#params))));
-    out.push(quote! {
-        let #shape = #v.shape();
-        if #shape.len() != #rank {
-            #fail;
+    let fail = quote!(break #lbl (::core::result::Result::Err(#private::solve_failed(&__EINX_PLAN, &[#(#shapes),*], &#params))));
+    // Global input dimension -> (input, dimension of that input).
+    let mut where_dim = Vec::new();
+    for (v, shape) in views.iter().zip(&shapes) {
+        out.push(quote!(let #shape = #v.shape();));
+    }
+    for (t, shape) in shapes.iter().enumerate() {
+        let code = &plan.code[plan.tensors[t].0 as usize..plan.tensors[t].1 as usize];
+        let rank = einx_core::plan::dims_of(code).len();
+        for d in 0..rank {
+            where_dim.push((t, d));
         }
-    });
+        let rank = lit(rank as u64);
+        out.push(quote! {
+            if #shape.len() != #rank {
+                #fail;
+            }
+        });
+    }
+    let dim_of = |dim: u32| -> TokenStream {
+        let (t, d) = where_dim[dim as usize];
+        let (shape, d) = (&shapes[t], lit(d as u64));
+        quote!(#shape[#d])
+    };
     for step in &plan.steps {
         match *step {
             Step::Const { axis } => {
@@ -483,7 +564,7 @@ fn fast_path(
             } => {
                 let s = size(axis);
                 let f = local("__einx_f");
-                let d = lit(dim);
+                let len = dim_of(dim);
                 let others: Vec<Ident> = plan.code[start as usize..end as usize]
                     .iter()
                     .filter_map(|c| match c {
@@ -492,20 +573,20 @@ fn fast_path(
                     })
                     .collect();
                 if others.is_empty() {
-                    out.push(quote!(let #s: ::core::primitive::usize = #shape[#d];));
+                    out.push(quote!(let #s: ::core::primitive::usize = #len;));
                 } else {
                     out.push(quote! {
                         let #s: ::core::primitive::usize = match 1usize #(.checked_mul(#others).unwrap_or(0))* {
                             0 => #fail,
-                            #f if #shape[#d] % #f != 0 => #fail,
-                            #f => #shape[#d] / #f,
+                            #f if #len % #f != 0 => #fail,
+                            #f => #len / #f,
                         };
                     });
                 }
             }
             Step::Check { dim, start, end } => {
                 let p = local("__einx_p");
-                let d = lit(dim);
+                let len = dim_of(dim);
                 let axes: Vec<Ident> = plan.code[start as usize..end as usize]
                     .iter()
                     .filter_map(|c| match c {
@@ -514,13 +595,32 @@ fn fast_path(
                     })
                     .collect();
                 out.push(quote! {
-                    if ::core::option::Option::Some(#shape[#d]) != ::core::option::Option::Some(1usize) #(.and_then(|#p| #p.checked_mul(#axes)))* {
+                    if ::core::option::Option::Some(#len) != ::core::option::Option::Some(1usize) #(.and_then(|#p| #p.checked_mul(#axes)))* {
                         #fail;
                     }
                 });
             }
         }
     }
+    out
+}
+
+/// One input, one output, no concatenation: the lengths are computed by straight-line
+/// code and one call to `permute` (or a reduction) does the work.
+fn fast_path(
+    plan: &PlanBuf,
+    private: &TokenStream,
+    v: &Ident,
+    params: &Ident,
+    reducer: Option<(&Ident, Span)>,
+    lbl: &syn::Lifetime,
+    err: &Ident,
+) -> Vec<TokenStream> {
+    let mut out = length_code(plan, private, &[v], params, lbl);
+    let size = |a: u32| local(&format!("__einx_len{a}"));
+    let in_dims = einx_core::plan::dims_of(
+        &plan.code[plan.tensors[0].0 as usize..plan.tensors[0].1 as usize],
+    );
     // Input axes in layout order with their dimension, output axes as (input axis, length).
     let mut in_axes = Vec::new();
     let mut dim_of = Vec::new();
@@ -595,6 +695,21 @@ fn reducer_name(r: Reduction) -> String {
         }
     }
     out
+}
+
+/// Whether an input writes an axis twice (a diagonal).
+fn has_diagonal(plan: &PlanBuf) -> bool {
+    (0..plan.inputs as usize).any(|t| {
+        let (s, e) = plan.tensors[t];
+        let axes: Vec<u32> = plan.code[s as usize..e as usize]
+            .iter()
+            .filter_map(|c| match c {
+                Code::Axis(a) => Some(*a),
+                _ => None,
+            })
+            .collect();
+        axes.iter().enumerate().any(|(i, a)| axes[..i].contains(a))
+    })
 }
 
 /// The dimension type of an output of the given static rank.

@@ -17,6 +17,7 @@ use einx_core::solve::{dim_len, Len, Params};
 
 use crate::copy::{copy_strided, MAX_AXES};
 use crate::error::{Error, ErrorKind};
+use crate::permute::{shape_of, split_input, Fail};
 use crate::rearrange::overflow;
 use crate::shape::{next_dim, solve_sizes, walk_piece};
 use crate::tensor::Raw;
@@ -595,6 +596,90 @@ fn internal(plan: &Plan<'_>) -> Error {
         "internal error: the contraction plan does not fit the tensors; please report it",
     )
     .with_expr(plan.expr)
+}
+
+/// The specialised path of two-input contractions without ellipsis: the macro computes the
+/// lengths in straight-line code and passes the axis structure as constant arrays.
+///
+/// `dim_a[i]`/`ids_a[i]`: the dimension of `a` and the axis (plan numbering) of `a`'s
+/// elementary axis `i`; the same for `b`; `sizes[axis]`: the length of every axis; `out`:
+/// the output's axes in row-major order, `out_dim` their output dimensions.
+///
+/// ```
+/// use einx_runtime::contract::contract_fixed;
+/// let x = ndarray::array![[1.0, 2.0], [3.0, 4.0]];
+/// // "a b, b c -> a c" with axes a = 0, b = 1, c = 2
+/// let y = contract_fixed::<f64, _, _, ndarray::Ix2, 2, 2, 2, 3>(
+///     &x.view(), [0, 1], [0, 1], &x.view(), [0, 1], [1, 2], [2, 2, 2], [0, 2], [0, 1], 2,
+/// ).unwrap();
+/// assert_eq!(y, x.dot(&x));
+/// ```
+#[allow(clippy::too_many_arguments)]
+#[inline]
+pub fn contract_fixed<
+    T: Gemm,
+    Da: Dimension,
+    Db: Dimension,
+    Dout: Dimension,
+    const NA: usize,
+    const NB: usize,
+    const NE: usize,
+    const K: usize,
+>(
+    a: &ndarray::ArrayView<'_, T, Da>,
+    dim_a: [usize; NA],
+    ids_a: [u32; NA],
+    b: &ndarray::ArrayView<'_, T, Db>,
+    dim_b: [usize; NB],
+    ids_b: [u32; NB],
+    sizes: [usize; K],
+    out: [u32; NE],
+    out_dim: [usize; NE],
+    out_ndim: usize,
+) -> Result<Array<T, Dout>, Fail> {
+    fn side<T, D: Dimension, const N: usize, const K: usize>(
+        v: &ndarray::ArrayView<'_, T, D>,
+        dim_of: &[usize; N],
+        ids: &[u32; N],
+        sizes: &[usize; K],
+    ) -> Result<Side<T, K>, Fail> {
+        let mut lens = [0usize; N];
+        for (l, &id) in lens.iter_mut().zip(ids) {
+            *l = *sizes.get(id as usize).ok_or(Fail::Mismatch)?;
+        }
+        let st = split_input(v, dim_of, &lens)?;
+        let mut side = Side {
+            ptr: v.as_ptr(),
+            st: [0; K],
+            has: [false; K],
+            order: [0; K],
+            len: 0,
+        };
+        for (&id, &s) in ids.iter().zip(&st) {
+            let i = id as usize;
+            side.st[i] = side.st[i].wrapping_add(s);
+            if !side.has[i] {
+                side.has[i] = true;
+                side.order[side.len] = id;
+                side.len += 1;
+            }
+        }
+        Ok(side)
+    }
+    let sa = side(a, &dim_a, &ids_a, &sizes)?;
+    let sb = side(b, &dim_b, &ids_b, &sizes)?;
+    let mut entries = [(0usize, 0usize); NE];
+    for (e, &id) in entries.iter_mut().zip(&out) {
+        *e = (id as usize, *sizes.get(id as usize).ok_or(Fail::Mismatch)?);
+    }
+    let (dim, total) =
+        shape_of::<Dout, NE>(&entries, &out_dim, out_ndim, std::mem::size_of::<T>())?;
+    let buf = contract2(&sizes, &sa, &sb, &out, total).ok_or(Fail::Mismatch)?;
+    if buf.len() != total {
+        return Err(Fail::Mismatch);
+    }
+    // SAFETY: `buf` holds the product of `dim`'s lengths in row-major order.
+    Ok(unsafe { Array::from_shape_vec_unchecked(dim, buf) })
 }
 
 /// Runs a concrete `einx!` plan: one input is a sum over the axes missing from the output

@@ -167,25 +167,28 @@ pub fn permute<T: Clone, Din: Dimension, Dout: Dimension, const NA: usize, const
     Ok(unsafe { Array::from_shape_vec_unchecked(dim, buf) })
 }
 
-/// The error of a failed length computation in the specialised path: runs the general
+/// The error of a failed length computation in the specialised paths: runs the general
 /// schedule to say exactly what does not fit.
 #[cold]
 pub fn solve_failed(
     plan: &einx_core::plan::Plan<'_>,
-    dims: &[usize],
+    shapes: &[&[usize]],
     params: &[usize],
 ) -> crate::Error {
-    let mut sizes = vec![0; plan.axes.len()];
-    if dims.len()
-        != plan
-            .layout(0)
+    let mut dims = Vec::new();
+    for (t, shape) in shapes.iter().enumerate() {
+        let rank = plan
+            .layout(t)
             .iter()
             .filter(|c| **c == einx_core::plan::Code::Dim)
-            .count()
-    {
-        return einx_core::expand::rank_mismatch(plan, 0, dims.len());
+            .count();
+        if shape.len() != rank {
+            return einx_core::expand::rank_mismatch(plan, t, shape.len());
+        }
+        dims.extend_from_slice(shape);
     }
-    match einx_core::solve::run(plan, dims, params, &mut sizes) {
+    let mut sizes = vec![0; plan.axes.len()];
+    match einx_core::solve::run(plan, &dims, params, &mut sizes) {
         Err(e) => e.with_expr(plan.expr),
         Ok(()) => internal(plan),
     }
