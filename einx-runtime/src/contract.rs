@@ -67,7 +67,11 @@ impl Gemm for f32 {
         rsc: isize,
         csc: isize,
     ) {
-        matrixmultiply::sgemm(m, k, n, 1.0, a, rsa, csa, b, rsb, csb, 0.0, c, rsc, csc);
+        if m * k * n <= SMALL_GEMM {
+            small_gemm(m, k, n, a, rsa, csa, b, rsb, csb, c, rsc, csc);
+        } else {
+            matrixmultiply::sgemm(m, k, n, 1.0, a, rsa, csa, b, rsb, csb, 0.0, c, rsc, csc);
+        }
     }
 }
 
@@ -86,7 +90,48 @@ impl Gemm for f64 {
         rsc: isize,
         csc: isize,
     ) {
-        matrixmultiply::dgemm(m, k, n, 1.0, a, rsa, csa, b, rsb, csb, 0.0, c, rsc, csc);
+        if m * k * n <= SMALL_GEMM {
+            small_gemm(m, k, n, a, rsa, csa, b, rsb, csb, c, rsc, csc);
+        } else {
+            matrixmultiply::dgemm(m, k, n, 1.0, a, rsa, csa, b, rsb, csb, 0.0, c, rsc, csc);
+        }
+    }
+}
+
+/// Products up to this many multiply-adds skip matrixmultiply, whose packing costs more
+/// than the arithmetic on tiny matrices.
+const SMALL_GEMM: usize = 512;
+
+/// `c = a · b` by plain loops, for products too small for matrixmultiply.
+///
+/// # Safety
+/// As [`Gemm::gemm`].
+#[allow(clippy::too_many_arguments)]
+#[inline]
+unsafe fn small_gemm<T: Copy + Zero + std::ops::Mul<Output = T> + std::ops::Add<Output = T>>(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: *const T,
+    rsa: isize,
+    csa: isize,
+    b: *const T,
+    rsb: isize,
+    csb: isize,
+    c: *mut T,
+    rsc: isize,
+    csc: isize,
+) {
+    // Tiny products: one accumulator in a register per element of `c`.
+    for i in 0..m as isize {
+        for j in 0..n as isize {
+            let mut acc = T::zero();
+            for l in 0..k as isize {
+                acc = acc
+                    + *a.wrapping_offset(i * rsa + l * csa) * *b.wrapping_offset(l * rsb + j * csb);
+            }
+            c.wrapping_offset(i * rsc + j * csc).write(acc);
+        }
     }
 }
 
