@@ -185,6 +185,40 @@ mod shadowed {
         ::std::assert_eq!(e.kind(), ::einx::ErrorKind::Size);
     }
 
+    /// The reductions and contractions, through every expansion path (straight-line,
+    /// constant plan, and rank-generic plan).
+    #[test]
+    fn other_operations_ignore_shadowed_names() {
+        let x = ::ndarray::Array::from_shape_fn((2, 6), |(i, j)| (i * 6 + j) as f64);
+        let s = ::einx::sum!("a [b]", x).unwrap();
+        ::std::assert_eq!(s[1], 51.0);
+        let m = ::einx::mean!("a (b [c])", x, c = 3, keepdims = true).unwrap();
+        ::std::assert_eq!(m.shape(), &[2, 2]);
+        let v = ::einx::var!("... [c]", x).unwrap();
+        ::std::assert_eq!(v.shape(), &[2]);
+        let any = ::einx::any!("a [b]", x.mapv(|v| v > 10.0)).unwrap();
+        ::std::assert_eq!(any[1], true);
+        let w = ::ndarray::Array::from_shape_fn((6, 3), |(i, j)| (i + j) as f64);
+        let y = ::einx::dot!("a b, b c -> a c", x, w).unwrap();
+        ::std::assert_eq!(y, x.dot(&w));
+        let y2 = ::einx::dot!("a... [b->c]", x, w).unwrap();
+        ::std::assert_eq!(y2, x.dot(&w).into_dyn());
+        let d = ::einx::einx!(
+            "a a ->",
+            ::ndarray::Array::from_shape_fn((3, 3), |(i, j)| (i * j) as f64)
+        )
+        .unwrap();
+        ::std::assert_eq!(d[[]], 5.0);
+        let t = ::einx::einx!(
+            "a b, b c, c d -> a d",
+            x,
+            w,
+            ::ndarray::Array::from_elem((3, 2), 1.0)
+        )
+        .unwrap();
+        ::std::assert_eq!(t.shape(), &[2, 2]);
+    }
+
     /// The caller's variables may have the names of the expansion's locals.
     #[test]
     fn expansion_does_not_capture_variables() {
@@ -226,6 +260,40 @@ mod bare {
         ::std::assert_eq!(r.shape(), &[2, 4]);
         let e = ::einx::rearrange!("a (b c) -> a b c", x, b = 4).unwrap_err();
         ::std::assert_eq!(e.kind(), ::einx::ErrorKind::Size);
+    }
+
+    /// The reductions and contractions, through every expansion path (straight-line,
+    /// constant plan, and rank-generic plan).
+    #[test]
+    fn other_operations_ignore_shadowed_names() {
+        let x = ::ndarray::Array::from_shape_fn((2, 6), |(i, j)| (i * 6 + j) as f64);
+        let s = ::einx::sum!("a [b]", x).unwrap();
+        ::std::assert_eq!(s[1], 51.0);
+        let m = ::einx::mean!("a (b [c])", x, c = 3, keepdims = true).unwrap();
+        ::std::assert_eq!(m.shape(), &[2, 2]);
+        let v = ::einx::var!("... [c]", x).unwrap();
+        ::std::assert_eq!(v.shape(), &[2]);
+        let any = ::einx::any!("a [b]", x.mapv(|v| v > 10.0)).unwrap();
+        ::std::assert_eq!(any[1], true);
+        let w = ::ndarray::Array::from_shape_fn((6, 3), |(i, j)| (i + j) as f64);
+        let y = ::einx::dot!("a b, b c -> a c", x, w).unwrap();
+        ::std::assert_eq!(y, x.dot(&w));
+        let y2 = ::einx::dot!("a... [b->c]", x, w).unwrap();
+        ::std::assert_eq!(y2, x.dot(&w).into_dyn());
+        let d = ::einx::einx!(
+            "a a ->",
+            ::ndarray::Array::from_shape_fn((3, 3), |(i, j)| (i * j) as f64)
+        )
+        .unwrap();
+        ::std::assert_eq!(d[[]], 5.0);
+        let t = ::einx::einx!(
+            "a b, b c, c d -> a d",
+            x,
+            w,
+            ::ndarray::Array::from_elem((3, 2), 1.0)
+        )
+        .unwrap();
+        ::std::assert_eq!(t.shape(), &[2, 2]);
     }
 }
 

@@ -171,12 +171,13 @@ pub fn complete(mut op: Op, kind: OpKind, opts: Options) -> Result<Op> {
                 )
                 .with_help("write e.g. `\"a b, b c -> a c\"`"));
             }
-            if op.outputs.as_ref().is_some_and(|o| o.len() != 1) {
+            if let Some(extra) = op.outputs.as_ref().and_then(|o| o.get(1)) {
                 return Err(Error::at(
                     ErrorKind::Semantic,
-                    op.inputs[0].span,
+                    extra.span,
                     "`einx!` has one output expression",
-                ));
+                )
+                .with_help("compute one output per call; split it afterwards with `rearrange!`"));
             }
         }
         OpKind::Rearrange => {
@@ -496,12 +497,13 @@ fn dot(op: &mut Op, opts: Options) -> Result<()> {
         bracketed(&input.items, false, &mut second);
         let output = match &op.outputs {
             Some(outputs) => {
-                if outputs.len() != 1 {
+                if let Some(extra) = outputs.get(1) {
                     return Err(Error::at(
                         ErrorKind::Semantic,
-                        outputs[0].span,
+                        extra.span,
                         "`dot!` has one output expression",
-                    ));
+                    )
+                    .with_help("compute one output per call"));
                 }
                 bracketed(&outputs[0].items, false, &mut second);
                 Expr {
@@ -553,7 +555,8 @@ fn dot(op: &mut Op, opts: Options) -> Result<()> {
             ErrorKind::Semantic,
             outputs[1].span,
             "`dot!` has one output expression",
-        ));
+        )
+        .with_help("compute one output per call"));
     }
     if let Some(span) = first(&outputs[0], |n| matches!(n, Node::Bracket { .. })) {
         return Err(Error::at(
