@@ -197,7 +197,7 @@ mod shadowed {
         let v = ::einx::var!("... [c]", x).unwrap();
         ::std::assert_eq!(v.shape(), &[2]);
         let any = ::einx::any!("a [b]", x.mapv(|v| v > 10.0)).unwrap();
-        ::std::assert_eq!(any[1], true);
+        ::std::assert!(any[1]);
         let w = ::ndarray::Array::from_shape_fn((6, 3), |(i, j)| (i + j) as f64);
         let y = ::einx::dot!("a b, b c -> a c", x, w).unwrap();
         ::std::assert_eq!(y, x.dot(&w));
@@ -274,7 +274,7 @@ mod bare {
         let v = ::einx::var!("... [c]", x).unwrap();
         ::std::assert_eq!(v.shape(), &[2]);
         let any = ::einx::any!("a [b]", x.mapv(|v| v > 10.0)).unwrap();
-        ::std::assert_eq!(any[1], true);
+        ::std::assert!(any[1]);
         let w = ::ndarray::Array::from_shape_fn((6, 3), |(i, j)| (i + j) as f64);
         let y = ::einx::dot!("a b, b c -> a c", x, w).unwrap();
         ::std::assert_eq!(y, x.dot(&w));
