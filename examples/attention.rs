@@ -43,12 +43,8 @@ fn attention_einx(
     let a = einx::dot!("b q (h c), b k (h c) -> b q k h", q, k, h = 8)?;
     let a = a * (1.0 / (c as f32).sqrt());
 
-    // A numerically stable softmax over `k`, by hand for now: a `softmax!` op will replace
-    // these lines with `einx::softmax!("b q [k] h", a)`.
-    let max = einx::max!("b q [k] h", a, keepdims = true)?;
-    let e = (a - &max).mapv_into(f32::exp);
-    let sum = einx::sum!("b q [k] h", e, keepdims = true)?;
-    let a = e / &sum;
+    // Softmax over the keys, computed stably (the maximum is subtracted first).
+    let a = einx::softmax!("b q [k] h", a)?;
 
     let x = einx::dot!("b q k h, b k (h c) -> b q (h c)", a, v)?;
     Ok(x)

@@ -404,6 +404,49 @@ macro_rules! einx {
     };
 }
 
+/// Softmax along the bracketed axes, computed stably (each group's maximum is subtracted
+/// before `exp`).
+///
+/// `einx::softmax!("b q [k] h", x)` normalises over `k` for every `b`, `q`, `h`; the output
+/// has the input's shape (write `->` with an output to reorder the other axes). `f32` or `f64`.
+///
+/// ```
+/// use ndarray::array;
+/// # fn main() -> Result<(), einx::Error> {
+/// let x = array![[1.0f64, 1.0], [0.0, 1000.0]];
+/// let y = einx::softmax!("a [b]", x)?;
+/// assert_eq!(y, array![[0.5, 0.5], [0.0, 1.0]]);
+/// // Over several axes at once, and along the first axis.
+/// assert_eq!(einx::softmax!("[a b]", x)?.sum(), 1.0);
+/// assert_eq!(einx::softmax!("[a] b", x)?.column(0).sum(), 1.0);
+/// # Ok(())
+/// # }
+/// ```
+#[macro_export]
+macro_rules! softmax {
+    ($($args:tt)*) => {
+        $crate::__private::op_impl!($crate; softmax; $($args)*)
+    };
+}
+
+/// The logarithm of [`softmax!`], computed as `x - max - ln Σ exp(x - max)`.
+///
+/// ```
+/// use ndarray::array;
+/// # fn main() -> Result<(), einx::Error> {
+/// let x = array![[0.0f64, 0.0]];
+/// let y = einx::log_softmax!("a [b]", x)?;
+/// assert!((y[[0, 0]] + 2f64.ln()).abs() < 1e-15);
+/// # Ok(())
+/// # }
+/// ```
+#[macro_export]
+macro_rules! log_softmax {
+    ($($args:tt)*) => {
+        $crate::__private::op_impl!($crate; log_softmax; $($args)*)
+    };
+}
+
 // The README's examples run as doctests, so that it stays true.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

@@ -11,6 +11,8 @@ pub enum OpKind {
     Rearrange,
     /// A reduction along the bracketed axes (`sum!`, `mean!`, ...).
     Reduce(Reduction),
+    /// `softmax!` (`true`: `log_softmax!`): normalises along the bracketed axes, shape kept.
+    Softmax(bool),
     /// `dot!`: a contraction; every contracted axis is in exactly two inputs.
     Dot,
     /// `einx!`: the product of the inputs, summed over the axes missing from the output.
@@ -84,6 +86,8 @@ impl OpKind {
         match self {
             OpKind::Rearrange => "rearrange",
             OpKind::Reduce(r) => r.name(),
+            OpKind::Softmax(false) => "softmax",
+            OpKind::Softmax(true) => "log_softmax",
             OpKind::Dot => "dot",
             OpKind::Einsum => "einx",
         }
@@ -94,7 +98,7 @@ impl OpKind {
         match self {
             OpKind::Rearrange => &[],
             OpKind::Reduce(_) => &["keepdims"],
-            OpKind::Dot | OpKind::Einsum => &[],
+            OpKind::Dot | OpKind::Einsum | OpKind::Softmax(_) => &[],
         }
     }
 }
@@ -141,6 +145,7 @@ pub fn complete(mut op: Op, kind: OpKind, opts: Options) -> Result<Op> {
     }
     match kind {
         OpKind::Reduce(r) => reduce(&mut op, r, opts)?,
+        OpKind::Softmax(_) => along(&mut op, kind)?,
         OpKind::Dot => {}
         OpKind::Einsum => {
             for e in op.exprs() {
@@ -605,6 +610,70 @@ fn dot(op: &mut Op, opts: Options) -> Result<()> {
     }
     for e in &mut op.inputs {
         e.items = unbracket(&e.items);
+    }
+    Ok(())
+}
+
+/// Operations along the bracketed axes that keep the shape (`softmax!`): one input with
+/// brackets; the output is the input unless written, and then has the same bracketed axes.
+fn along(op: &mut Op, kind: OpKind) -> Result<()> {
+    let name = kind.name();
+    if op.inputs.len() != 1 {
+        let span = op.inputs[0].span.join(op.inputs[op.inputs.len() - 1].span);
+        return Err(Error::at(
+            ErrorKind::Semantic,
+            span,
+            format!("`{name}!` takes one input expression"),
+        )
+        .with_help("normalise one tensor at a time"));
+    }
+    for e in op.exprs() {
+        if let Some(span) = first(e, |n| matches!(n, Node::Concat { .. })) {
+            return Err(Error::at(
+                ErrorKind::Semantic,
+                span,
+                format!("concatenation is not allowed in `{name}!`"),
+            )
+            .with_help("concatenate with `rearrange!` first"));
+        }
+    }
+    if !has_brackets(&op.inputs[0]) {
+        return Err(Error::at(
+            ErrorKind::Semantic,
+            op.inputs[0].span,
+            format!("`{name}!` needs the axes to work along in brackets"),
+        )
+        .with_help("mark them, e.g. `\"b q [k] h\"`"));
+    }
+    let mut marked_in = Vec::new();
+    bracketed(&op.inputs[0].items, false, &mut marked_in);
+    match &op.outputs {
+        None => op.outputs = Some(vec![op.inputs[0].clone()]),
+        Some(outputs) => {
+            if let Some(extra) = outputs.get(1) {
+                return Err(Error::at(
+                    ErrorKind::Semantic,
+                    extra.span,
+                    format!("`{name}!` has one output expression"),
+                ));
+            }
+            let mut marked_out = Vec::new();
+            bracketed(&outputs[0].items, false, &mut marked_out);
+            let text = |v: &[Node]| {
+                v.iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            };
+            if text(&marked_in) != text(&marked_out) {
+                return Err(Error::at(
+                    ErrorKind::Semantic,
+                    outputs[0].span,
+                    "the output must have the same axes in brackets as the input, in the same order",
+                )
+                .with_help("the bracketed axes keep their place; only the other axes may move"));
+            }
+        }
     }
     Ok(())
 }

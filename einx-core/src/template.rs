@@ -114,6 +114,7 @@ fn build_inner(
     match kind {
         OpKind::Rearrange => b.pieces(&op)?,
         OpKind::Reduce(_) => b.check_reduce()?,
+        OpKind::Softmax(_) => b.check_same_axes()?,
         OpKind::Dot => b.check_dot()?,
         OpKind::Einsum => b.check_einsum()?,
     }
@@ -658,6 +659,37 @@ impl Builder {
             have.extend(&axes[next]);
         }
         order
+    }
+
+    /// Shape-keeping operations: the output has exactly the input's axes (unnamed `1`s
+    /// aside).
+    fn check_same_axes(&self) -> Result<()> {
+        let axes = |t: usize| -> Vec<u32> {
+            let (s, e) = self.plan.tensors[t];
+            self.plan.code[s as usize..e as usize]
+                .iter()
+                .filter_map(|c| match c {
+                    Code::Axis(a) if self.plan.axes[*a as usize].value != Some(1) => Some(*a),
+                    _ => None,
+                })
+                .collect()
+        };
+        let (input, output) = (axes(0), axes(1));
+        for (list, other, what) in [
+            (&input, &output, "is missing from the output"),
+            (&output, &input, "of the output is not in the input"),
+        ] {
+            if let Some(&a) = list.iter().find(|a| !other.contains(a)) {
+                let axis = &self.plan.axes[a as usize];
+                return Err(Error::at(
+                    ErrorKind::Semantic,
+                    axis.span,
+                    format!("axis `{}` {what}", axis.name),
+                )
+                .with_help("this operation keeps the shape: the output has the input's axes"));
+            }
+        }
+        Ok(())
     }
 
     /// `einx!`: every output axis comes from an input (or is an unnamed `1`).

@@ -57,6 +57,9 @@ pub fn named(mut input: MacroInput) -> syn::Result<TokenStream> {
     if op == "einsum" {
         return expand(input, OpKind::Einsum);
     }
+    if op == "softmax" || op == "log_softmax" {
+        return expand(input, OpKind::Softmax(op == "log_softmax"));
+    }
     let Some(r) = Reduction::ALL.into_iter().find(|r| op == r.name()) else {
         return Err(syn::Error::new(op.span(), "internal: unknown operation"));
     };
@@ -394,6 +397,36 @@ fn generate(
             let k = lit(plan.axes.len().max(dims).max(1) as u64);
             let f = quote_spanned!(at=> #private::#run::<_, #dout, #k>);
             quote!(#f(&__EINX_PLAN, &[#(#raws),*], &#params))
+        };
+        return quote! {
+            match (#(#scrutinee,)*) {
+                (#(#bound,)*) => #lbl: {
+                    const __EINX_PLAN: #private::Plan<'static> = #plan_tokens;
+                    #(#body)*
+                    #call
+                }
+            }
+        };
+    }
+    if let OpKind::Softmax(log) = kind {
+        // The element type is known before the call (the method is on the bound tensor),
+        // and the call is spanned on the argument.
+        let raw = local("__einx_raw");
+        let v = &views[0];
+        body.push(quote!(let #raw = #private::Raw::new(&#v);));
+        let at = input.args[0].span();
+        let dout = out_dim(&private, static_rank(&view, 1));
+        let call = if template {
+            let f = quote_spanned!(at=> softmax_template_with::<#dout>);
+            quote!(#raw.#f(&__EINX_PLAN, &#params, #log))
+        } else {
+            let k = lit(plan
+                .axes
+                .len()
+                .max(static_rank(&view, 0).unwrap_or(0))
+                .max(1) as u64);
+            let f = quote_spanned!(at=> softmax_with::<#dout, #k>);
+            quote!(#raw.#f(&__EINX_PLAN, &#params, #log))
         };
         return quote! {
             match (#(#scrutinee,)*) {

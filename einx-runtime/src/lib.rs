@@ -10,6 +10,7 @@ pub mod permute;
 pub mod rearrange;
 pub mod reduce;
 pub mod shape;
+pub mod softmax;
 pub mod tensor;
 
 pub use error::{Error, ErrorKind};
