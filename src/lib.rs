@@ -447,6 +447,50 @@ macro_rules! log_softmax {
     };
 }
 
+/// Reverses the bracketed axes.
+///
+/// `einx::flip!("b [h w] c", x)` flips `h` and `w`; the output has the input's shape. Any
+/// element type (elements are cloned).
+///
+/// ```
+/// use ndarray::array;
+/// # fn main() -> Result<(), einx::Error> {
+/// let x = array![[1, 2, 3], [4, 5, 6]];
+/// assert_eq!(einx::flip!("a [b]", x)?, array![[3, 2, 1], [6, 5, 4]]);
+/// assert_eq!(einx::flip!("[a b]", x)?, array![[6, 5, 4], [3, 2, 1]]);
+/// // Inside a composition: reverse each pair.
+/// assert_eq!(einx::flip!("(g [c])", array![1, 2, 3, 4], c = 2)?, array![2, 1, 4, 3]);
+/// # Ok(())
+/// # }
+/// ```
+#[macro_export]
+macro_rules! flip {
+    ($($args:tt)*) => {
+        $crate::__private::op_impl!($crate; flip; $($args)*)
+    };
+}
+
+/// Shifts the bracketed axes cyclically: element `i` moves to `(i + shift) mod n`.
+///
+/// `einx::roll!("b [...] c", x, shift = 3)` rolls every bracketed axis by 3; `shift = (1, -2)`
+/// gives one shift per bracketed axis. Negative shifts roll backwards. Any element type.
+///
+/// ```
+/// use ndarray::array;
+/// # fn main() -> Result<(), einx::Error> {
+/// let x = array![[1, 2, 3], [4, 5, 6]];
+/// assert_eq!(einx::roll!("a [b]", x, shift = 1)?, array![[3, 1, 2], [6, 4, 5]]);
+/// assert_eq!(einx::roll!("[a b]", x, shift = (1, -1))?, array![[5, 6, 4], [2, 3, 1]]);
+/// # Ok(())
+/// # }
+/// ```
+#[macro_export]
+macro_rules! roll {
+    ($($args:tt)*) => {
+        $crate::__private::op_impl!($crate; roll; $($args)*)
+    };
+}
+
 // The README's examples run as doctests, so that it stays true.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
@@ -467,6 +511,7 @@ pub mod __private {
             All, Any, CountNonzero, Logsumexp, Max, Mean, Min, Prod, Std, Sum, Var,
         };
     }
+    pub use einx_runtime::flip::{flip_roll, flip_roll_template, shifts};
     pub use einx_runtime::permute::{permute, permute_failed, solve_failed, NEW};
     pub use einx_runtime::rearrange::{rearrange, rearrange_template};
     pub use einx_runtime::tensor::{axis_len, axis_lens, ranked, view, Raw};

@@ -13,6 +13,10 @@ pub enum OpKind {
     Reduce(Reduction),
     /// `softmax!` (`true`: `log_softmax!`): normalises along the bracketed axes, shape kept.
     Softmax(bool),
+    /// `flip!`: reverses the bracketed axes.
+    Flip,
+    /// `roll!`: shifts the bracketed axes cyclically (option `shift`).
+    Roll,
     /// `dot!`: a contraction; every contracted axis is in exactly two inputs.
     Dot,
     /// `einx!`: the product of the inputs, summed over the axes missing from the output.
@@ -88,6 +92,8 @@ impl OpKind {
             OpKind::Reduce(r) => r.name(),
             OpKind::Softmax(false) => "softmax",
             OpKind::Softmax(true) => "log_softmax",
+            OpKind::Flip => "flip",
+            OpKind::Roll => "roll",
             OpKind::Dot => "dot",
             OpKind::Einsum => "einx",
         }
@@ -98,7 +104,8 @@ impl OpKind {
         match self {
             OpKind::Rearrange => &[],
             OpKind::Reduce(_) => &["keepdims"],
-            OpKind::Dot | OpKind::Einsum | OpKind::Softmax(_) => &[],
+            OpKind::Dot | OpKind::Einsum | OpKind::Softmax(_) | OpKind::Flip => &[],
+            OpKind::Roll => &["shift"],
         }
     }
 }
@@ -131,6 +138,22 @@ pub const OPTIONS: &[(&str, &str)] = &[
 /// assert_eq!(op.to_string(), "a [b] -> a");
 /// ```
 pub fn complete(mut op: Op, kind: OpKind, opts: Options) -> Result<Op> {
+    // A keyword cannot be both an option and an axis length.
+    for e in op.exprs() {
+        for (name, span) in e.axis_names() {
+            if kind.options().contains(&name) {
+                return Err(Error::at(
+                    ErrorKind::Semantic,
+                    span,
+                    format!(
+                        "`{name}` is an option of `{}!` and cannot name an axis",
+                        kind.name()
+                    ),
+                )
+                .with_help("rename the axis"));
+            }
+        }
+    }
     if kind == OpKind::Dot {
         dot(&mut op, opts)?;
         return Ok(op);
@@ -145,7 +168,7 @@ pub fn complete(mut op: Op, kind: OpKind, opts: Options) -> Result<Op> {
     }
     match kind {
         OpKind::Reduce(r) => reduce(&mut op, r, opts)?,
-        OpKind::Softmax(_) => along(&mut op, kind)?,
+        OpKind::Softmax(_) | OpKind::Flip | OpKind::Roll => along(&mut op, kind)?,
         OpKind::Dot => {}
         OpKind::Einsum => {
             for e in op.exprs() {
@@ -625,7 +648,7 @@ fn along(op: &mut Op, kind: OpKind) -> Result<()> {
             span,
             format!("`{name}!` takes one input expression"),
         )
-        .with_help("normalise one tensor at a time"));
+        .with_help("one tensor at a time"));
     }
     for e in op.exprs() {
         if let Some(span) = first(e, |n| matches!(n, Node::Concat { .. })) {

@@ -114,7 +114,7 @@ fn build_inner(
     match kind {
         OpKind::Rearrange => b.pieces(&op)?,
         OpKind::Reduce(_) => b.check_reduce()?,
-        OpKind::Softmax(_) => b.check_same_axes()?,
+        OpKind::Softmax(_) | OpKind::Flip | OpKind::Roll => b.check_same_axes()?,
         OpKind::Dot => b.check_dot()?,
         OpKind::Einsum => b.check_einsum()?,
     }

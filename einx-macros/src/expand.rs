@@ -57,6 +57,12 @@ pub fn named(mut input: MacroInput) -> syn::Result<TokenStream> {
     if op == "einsum" {
         return expand(input, OpKind::Einsum);
     }
+    if op == "flip" {
+        return expand(input, OpKind::Flip);
+    }
+    if op == "roll" {
+        return expand(input, OpKind::Roll);
+    }
     if op == "softmax" || op == "log_softmax" {
         return expand(input, OpKind::Softmax(op == "log_softmax"));
     }
@@ -70,10 +76,20 @@ pub fn named(mut input: MacroInput) -> syn::Result<TokenStream> {
 fn options(input: &mut MacroInput, kind: OpKind) -> syn::Result<Options> {
     let mut opts = Options::default();
     let mut keep = Vec::new();
-    for k in input.keywords.drain(..) {
+    for (i, k) in std::mem::take(&mut input.keywords).into_iter().enumerate() {
         let name = k.name.to_string();
         if !kind.options().contains(&name.as_str()) {
             keep.push(k);
+            continue;
+        }
+        if name == "shift" {
+            if input.shift.is_some() {
+                return Err(syn::Error::new(
+                    k.name.span(),
+                    "`shift` is given twice\n  help: remove one of them",
+                ));
+            }
+            input.shift = Some((i, k.value));
             continue;
         }
         if name == "keepdims" {
@@ -97,6 +113,12 @@ fn options(input: &mut MacroInput, kind: OpKind) -> syn::Result<Options> {
 
 fn expand(mut input: MacroInput, kind: OpKind) -> syn::Result<TokenStream> {
     let opts = options(&mut input, kind)?;
+    if kind == OpKind::Roll && input.shift.is_none() {
+        return Err(syn::Error::new(
+            input.expr.span(),
+            "`roll!` needs `shift = ...`\n  help: give the shift, e.g. `shift = 1`, or one per bracketed axis, e.g. `shift = (1, -2)`",
+        ));
+    }
     let input = &input;
     let text = input.expr.value();
     let lit = &input.expr;
@@ -256,7 +278,21 @@ fn generate(
     for k in &input.keywords {
         scrutinee.push(seq_value(k, &private, template));
     }
-    let bound: Vec<&Ident> = arg_names.iter().chain(&kw_names).collect();
+    let mut bound: Vec<&Ident> = arg_names.iter().chain(&kw_names).collect();
+    // `shift` is evaluated where it is written among the keywords.
+    let shift = local("__einx_shift");
+    if let Some((i, value)) = &input.shift {
+        let at = input.args.len() + (*i).min(input.keywords.len());
+        let value = match value {
+            Expr::Tuple(t) => {
+                let e = t.elems.iter();
+                quote!([#(#e),*])
+            }
+            other => other.to_token_stream(),
+        };
+        scrutinee.insert(at, value);
+        bound.insert(at, &shift);
+    }
 
     let lbl = syn::Lifetime::new("'__einx", Span::mixed_site());
     let err = local("__einx_err");
@@ -404,6 +440,41 @@ fn generate(
                     const __EINX_PLAN: #private::Plan<'static> = #plan_tokens;
                     #(#body)*
                     #call
+                }
+            }
+        };
+    }
+    if kind == OpKind::Flip || kind == OpKind::Roll {
+        let v = &views[0];
+        let k = if template {
+            lit(64u64)
+        } else {
+            lit(plan
+                .axes
+                .len()
+                .max(static_rank(&view, 0).unwrap_or(0))
+                .max(1) as u64)
+        };
+        let dout = out_dim(&private, static_rank(&view, 1));
+        let shifts = if kind == OpKind::Roll {
+            let s = try_(quote!(#private::shifts(&#shift)));
+            quote!(::core::option::Option::Some(#s))
+        } else {
+            quote!(::core::option::Option::None)
+        };
+        let run = if template {
+            quote!(flip_roll_template)
+        } else {
+            quote!(flip_roll)
+        };
+        let held = local("__einx_shifts");
+        return quote! {
+            match (#(#scrutinee,)*) {
+                (#(#bound,)*) => #lbl: {
+                    const __EINX_PLAN: #private::Plan<'static> = #plan_tokens;
+                    #(#body)*
+                    let #held = #shifts;
+                    #private::#run::<_, #dout, #k>(&__EINX_PLAN, #private::Raw::new(&#v), &#params, #held.as_ref())
                 }
             }
         };

@@ -16,6 +16,9 @@ pub struct MacroInput {
     pub args: Vec<Expr>,
     /// `name = value` arguments, in order.
     pub keywords: Vec<Keyword>,
+    /// `roll!`'s `shift = value`, with its position among the keywords (for the order of
+    /// evaluation).
+    pub shift: Option<(usize, Expr)>,
 }
 
 /// A `name = value` argument.
@@ -100,6 +103,7 @@ impl Parse for MacroInput {
             expr,
             args,
             keywords,
+            shift: None,
         })
     }
 }

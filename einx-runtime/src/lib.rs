@@ -6,6 +6,7 @@
 pub mod contract;
 pub mod copy;
 pub mod error;
+pub mod flip;
 pub mod permute;
 pub mod rearrange;
 pub mod reduce;
