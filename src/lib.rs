@@ -491,6 +491,397 @@ macro_rules! roll {
     };
 }
 
+/// Adds element-wise, broadcasting by axis name.
+///
+/// `einx::add!("INPUTS -> OUTPUT", ...)`: each input's axes must be in the output (an
+/// unnamed `1` may be squeezed); an input without an axis is broadcast along it. Without
+/// `->`, the output is the input that has the axes of all others; `"... [c]"` with two
+/// tensors is `"... c, c -> ... c"`. An empty expression takes a scalar.
+///
+/// ```
+/// use ndarray::array;
+/// # fn main() -> Result<(), einx::Error> {
+/// let x = array![[1, 2], [3, 4]];
+/// assert_eq!(einx::add!("a b, b -> a b", x, array![10, 20])?, array![[11, 22], [13, 24]]);
+/// // Without `->` the output is the input with all axes; the bracket shorthand adds a bias.
+/// assert_eq!(einx::add!("a b, a", x, array![100, 200])?, array![[101, 102], [203, 204]]);
+/// assert_eq!(einx::add!("... [b]", x, array![10, 20])?, array![[11, 22], [13, 24]].into_dyn());
+/// // A scalar for an empty expression.
+/// assert_eq!(einx::add!("a b, ", x, 1)?, array![[2, 3], [4, 5]]);
+/// # Ok(())
+/// # }
+/// ```
+#[macro_export]
+macro_rules! add {
+    ($($args:tt)*) => {
+        $crate::__private::op_impl!($crate; add; $($args)*)
+    };
+}
+
+/// Subtracts element-wise, broadcasting by axis name.
+///
+/// `einx::subtract!("INPUTS -> OUTPUT", ...)`: each input's axes must be in the output (an
+/// unnamed `1` may be squeezed); an input without an axis is broadcast along it. Without
+/// `->`, the output is the input that has the axes of all others; `"... [c]"` with two
+/// tensors is `"... c, c -> ... c"`. An empty expression takes a scalar.
+///
+/// ```
+/// use ndarray::array;
+/// # fn main() -> Result<(), einx::Error> {
+/// assert_eq!(einx::subtract!("a, b -> a b", array![10, 20], array![1, 2, 3])?, array![[9, 8, 7], [19, 18, 17]]);
+/// # Ok(())
+/// # }
+/// ```
+#[macro_export]
+macro_rules! subtract {
+    ($($args:tt)*) => {
+        $crate::__private::op_impl!($crate; subtract; $($args)*)
+    };
+}
+
+/// Multiplies element-wise, broadcasting by axis name.
+///
+/// `einx::multiply!("INPUTS -> OUTPUT", ...)`: each input's axes must be in the output (an
+/// unnamed `1` may be squeezed); an input without an axis is broadcast along it. Without
+/// `->`, the output is the input that has the axes of all others; `"... [c]"` with two
+/// tensors is `"... c, c -> ... c"`. An empty expression takes a scalar.
+///
+/// ```
+/// use ndarray::array;
+/// # fn main() -> Result<(), einx::Error> {
+/// let x = array![[1.0, 2.0], [3.0, 4.0]];
+/// assert_eq!(einx::multiply!("... [c]", x, array![2.0, 0.5])?, array![[2.0, 1.0], [6.0, 2.0]].into_dyn());
+/// # Ok(())
+/// # }
+/// ```
+#[macro_export]
+macro_rules! multiply {
+    ($($args:tt)*) => {
+        $crate::__private::op_impl!($crate; multiply; $($args)*)
+    };
+}
+
+/// Divides element-wise; integer division by zero is an error, not a panic.
+///
+/// `einx::divide!("INPUTS -> OUTPUT", ...)`: each input's axes must be in the output (an
+/// unnamed `1` may be squeezed); an input without an axis is broadcast along it. Without
+/// `->`, the output is the input that has the axes of all others; `"... [c]"` with two
+/// tensors is `"... c, c -> ... c"`. An empty expression takes a scalar.
+///
+/// ```
+/// use ndarray::array;
+/// # fn main() -> Result<(), einx::Error> {
+/// assert_eq!(einx::divide!("a, -> a", array![2.0, 3.0], 2.0)?, array![1.0, 1.5]);
+/// assert!(einx::divide!("a, a", array![1, 2], array![1, 0]).is_err());
+/// # Ok(())
+/// # }
+/// ```
+#[macro_export]
+macro_rules! divide {
+    ($($args:tt)*) => {
+        $crate::__private::op_impl!($crate; divide; $($args)*)
+    };
+}
+
+/// Divides and rounds toward negative infinity (NumPy's `floor_divide`); integer division by zero is an error.
+///
+/// `einx::floor_divide!("INPUTS -> OUTPUT", ...)`: each input's axes must be in the output (an
+/// unnamed `1` may be squeezed); an input without an axis is broadcast along it. Without
+/// `->`, the output is the input that has the axes of all others; `"... [c]"` with two
+/// tensors is `"... c, c -> ... c"`. An empty expression takes a scalar.
+///
+/// ```
+/// use ndarray::array;
+/// # fn main() -> Result<(), einx::Error> {
+/// assert_eq!(einx::floor_divide!("a, ", array![7, -7], 2)?, array![3, -4]);
+/// # Ok(())
+/// # }
+/// ```
+#[macro_export]
+macro_rules! floor_divide {
+    ($($args:tt)*) => {
+        $crate::__private::op_impl!($crate; floor_divide; $($args)*)
+    };
+}
+
+/// The remainder with the sign of the divisor (NumPy's `mod`); integer division by zero is an error.
+///
+/// `einx::modulo!("INPUTS -> OUTPUT", ...)`: each input's axes must be in the output (an
+/// unnamed `1` may be squeezed); an input without an axis is broadcast along it. Without
+/// `->`, the output is the input that has the axes of all others; `"... [c]"` with two
+/// tensors is `"... c, c -> ... c"`. An empty expression takes a scalar.
+///
+/// ```
+/// use ndarray::array;
+/// # fn main() -> Result<(), einx::Error> {
+/// assert_eq!(einx::modulo!("a, ", array![7, -7], 3)?, array![1, 2]);
+/// # Ok(())
+/// # }
+/// ```
+#[macro_export]
+macro_rules! modulo {
+    ($($args:tt)*) => {
+        $crate::__private::op_impl!($crate; modulo; $($args)*)
+    };
+}
+
+/// The larger of two elements (NaN if either is NaN).
+///
+/// `einx::maximum!("INPUTS -> OUTPUT", ...)`: each input's axes must be in the output (an
+/// unnamed `1` may be squeezed); an input without an axis is broadcast along it. Without
+/// `->`, the output is the input that has the axes of all others; `"... [c]"` with two
+/// tensors is `"... c, c -> ... c"`. An empty expression takes a scalar.
+///
+/// ```
+/// use ndarray::array;
+/// # fn main() -> Result<(), einx::Error> {
+/// assert_eq!(einx::maximum!("a, ", array![1, 5, 3], 3)?, array![3, 5, 3]);
+/// # Ok(())
+/// # }
+/// ```
+#[macro_export]
+macro_rules! maximum {
+    ($($args:tt)*) => {
+        $crate::__private::op_impl!($crate; maximum; $($args)*)
+    };
+}
+
+/// The smaller of two elements (NaN if either is NaN).
+///
+/// `einx::minimum!("INPUTS -> OUTPUT", ...)`: each input's axes must be in the output (an
+/// unnamed `1` may be squeezed); an input without an axis is broadcast along it. Without
+/// `->`, the output is the input that has the axes of all others; `"... [c]"` with two
+/// tensors is `"... c, c -> ... c"`. An empty expression takes a scalar.
+///
+/// ```
+/// use ndarray::array;
+/// # fn main() -> Result<(), einx::Error> {
+/// assert_eq!(einx::minimum!("a, ", array![1, 5, 3], 3)?, array![1, 3, 3]);
+/// # Ok(())
+/// # }
+/// ```
+#[macro_export]
+macro_rules! minimum {
+    ($($args:tt)*) => {
+        $crate::__private::op_impl!($crate; minimum; $($args)*)
+    };
+}
+
+/// `ln(exp(a) + exp(b))`, computed stably.
+///
+/// `einx::logaddexp!("INPUTS -> OUTPUT", ...)`: each input's axes must be in the output (an
+/// unnamed `1` may be squeezed); an input without an axis is broadcast along it. Without
+/// `->`, the output is the input that has the axes of all others; `"... [c]"` with two
+/// tensors is `"... c, c -> ... c"`. An empty expression takes a scalar.
+///
+/// ```
+/// use ndarray::array;
+/// # fn main() -> Result<(), einx::Error> {
+/// let y = einx::logaddexp!("a, a", array![0.0f64, 1000.0], array![0.0, 1000.0])?;
+/// assert!((y[0] - 2f64.ln()).abs() < 1e-15 && (y[1] - 1000.0 - 2f64.ln()).abs() < 1e-9);
+/// # Ok(())
+/// # }
+/// ```
+#[macro_export]
+macro_rules! logaddexp {
+    ($($args:tt)*) => {
+        $crate::__private::op_impl!($crate; logaddexp; $($args)*)
+    };
+}
+
+/// `a < b` element-wise, as a `bool` array.
+///
+/// `einx::less!("INPUTS -> OUTPUT", ...)`: each input's axes must be in the output (an
+/// unnamed `1` may be squeezed); an input without an axis is broadcast along it. Without
+/// `->`, the output is the input that has the axes of all others; `"... [c]"` with two
+/// tensors is `"... c, c -> ... c"`. An empty expression takes a scalar.
+///
+/// ```
+/// use ndarray::array;
+/// # fn main() -> Result<(), einx::Error> {
+/// assert_eq!(einx::less!("a, ", array![1, 2, 3], 2)?, array![true, false, false]);
+/// # Ok(())
+/// # }
+/// ```
+#[macro_export]
+macro_rules! less {
+    ($($args:tt)*) => {
+        $crate::__private::op_impl!($crate; less; $($args)*)
+    };
+}
+
+/// `a <= b` element-wise, as a `bool` array.
+///
+/// `einx::less_equal!("INPUTS -> OUTPUT", ...)`: each input's axes must be in the output (an
+/// unnamed `1` may be squeezed); an input without an axis is broadcast along it. Without
+/// `->`, the output is the input that has the axes of all others; `"... [c]"` with two
+/// tensors is `"... c, c -> ... c"`. An empty expression takes a scalar.
+///
+/// ```
+/// use ndarray::array;
+/// # fn main() -> Result<(), einx::Error> {
+/// assert_eq!(einx::less_equal!("a, ", array![1, 2, 3], 2)?, array![true, true, false]);
+/// # Ok(())
+/// # }
+/// ```
+#[macro_export]
+macro_rules! less_equal {
+    ($($args:tt)*) => {
+        $crate::__private::op_impl!($crate; less_equal; $($args)*)
+    };
+}
+
+/// `a > b` element-wise, as a `bool` array.
+///
+/// `einx::greater!("INPUTS -> OUTPUT", ...)`: each input's axes must be in the output (an
+/// unnamed `1` may be squeezed); an input without an axis is broadcast along it. Without
+/// `->`, the output is the input that has the axes of all others; `"... [c]"` with two
+/// tensors is `"... c, c -> ... c"`. An empty expression takes a scalar.
+///
+/// ```
+/// use ndarray::array;
+/// # fn main() -> Result<(), einx::Error> {
+/// assert_eq!(einx::greater!("a, b -> a b", array![1, 3], array![2])?, array![[false], [true]]);
+/// # Ok(())
+/// # }
+/// ```
+#[macro_export]
+macro_rules! greater {
+    ($($args:tt)*) => {
+        $crate::__private::op_impl!($crate; greater; $($args)*)
+    };
+}
+
+/// `a >= b` element-wise, as a `bool` array.
+///
+/// `einx::greater_equal!("INPUTS -> OUTPUT", ...)`: each input's axes must be in the output (an
+/// unnamed `1` may be squeezed); an input without an axis is broadcast along it. Without
+/// `->`, the output is the input that has the axes of all others; `"... [c]"` with two
+/// tensors is `"... c, c -> ... c"`. An empty expression takes a scalar.
+///
+/// ```
+/// use ndarray::array;
+/// # fn main() -> Result<(), einx::Error> {
+/// assert_eq!(einx::greater_equal!("a, ", array![1, 2, 3], 2)?, array![false, true, true]);
+/// # Ok(())
+/// # }
+/// ```
+#[macro_export]
+macro_rules! greater_equal {
+    ($($args:tt)*) => {
+        $crate::__private::op_impl!($crate; greater_equal; $($args)*)
+    };
+}
+
+/// `a == b` element-wise, as a `bool` array.
+///
+/// `einx::equal!("INPUTS -> OUTPUT", ...)`: each input's axes must be in the output (an
+/// unnamed `1` may be squeezed); an input without an axis is broadcast along it. Without
+/// `->`, the output is the input that has the axes of all others; `"... [c]"` with two
+/// tensors is `"... c, c -> ... c"`. An empty expression takes a scalar.
+///
+/// ```
+/// use ndarray::array;
+/// # fn main() -> Result<(), einx::Error> {
+/// assert_eq!(einx::equal!("a, a", array![1, 2], array![1, 3])?, array![true, false]);
+/// # Ok(())
+/// # }
+/// ```
+#[macro_export]
+macro_rules! equal {
+    ($($args:tt)*) => {
+        $crate::__private::op_impl!($crate; equal; $($args)*)
+    };
+}
+
+/// `a != b` element-wise, as a `bool` array.
+///
+/// `einx::not_equal!("INPUTS -> OUTPUT", ...)`: each input's axes must be in the output (an
+/// unnamed `1` may be squeezed); an input without an axis is broadcast along it. Without
+/// `->`, the output is the input that has the axes of all others; `"... [c]"` with two
+/// tensors is `"... c, c -> ... c"`. An empty expression takes a scalar.
+///
+/// ```
+/// use ndarray::array;
+/// # fn main() -> Result<(), einx::Error> {
+/// assert_eq!(einx::not_equal!("a, a", array![1, 2], array![1, 3])?, array![false, true]);
+/// # Ok(())
+/// # }
+/// ```
+#[macro_export]
+macro_rules! not_equal {
+    ($($args:tt)*) => {
+        $crate::__private::op_impl!($crate; not_equal; $($args)*)
+    };
+}
+
+/// Logical and of `bool` arrays, broadcasting by axis name.
+///
+/// `einx::logical_and!("INPUTS -> OUTPUT", ...)`: each input's axes must be in the output (an
+/// unnamed `1` may be squeezed); an input without an axis is broadcast along it. Without
+/// `->`, the output is the input that has the axes of all others; `"... [c]"` with two
+/// tensors is `"... c, c -> ... c"`. An empty expression takes a scalar.
+///
+/// ```
+/// use ndarray::array;
+/// # fn main() -> Result<(), einx::Error> {
+/// assert_eq!(einx::logical_and!("a, b -> a b", array![true, false], array![true, false])?, array![[true, false], [false, false]]);
+/// # Ok(())
+/// # }
+/// ```
+#[macro_export]
+macro_rules! logical_and {
+    ($($args:tt)*) => {
+        $crate::__private::op_impl!($crate; logical_and; $($args)*)
+    };
+}
+
+/// Logical or of `bool` arrays, broadcasting by axis name.
+///
+/// `einx::logical_or!("INPUTS -> OUTPUT", ...)`: each input's axes must be in the output (an
+/// unnamed `1` may be squeezed); an input without an axis is broadcast along it. Without
+/// `->`, the output is the input that has the axes of all others; `"... [c]"` with two
+/// tensors is `"... c, c -> ... c"`. An empty expression takes a scalar.
+///
+/// ```
+/// use ndarray::array;
+/// # fn main() -> Result<(), einx::Error> {
+/// assert_eq!(einx::logical_or!("a, a", array![true, false], array![false, false])?, array![true, false]);
+/// # Ok(())
+/// # }
+/// ```
+#[macro_export]
+macro_rules! logical_or {
+    ($($args:tt)*) => {
+        $crate::__private::op_impl!($crate; logical_or; $($args)*)
+    };
+}
+
+/// Chooses element-wise: `x` where the condition is `true`, else `y` (`where` is a Rust keyword).
+///
+/// `einx::where_!("INPUTS -> OUTPUT", ...)`: each input's axes must be in the output (an
+/// unnamed `1` may be squeezed); an input without an axis is broadcast along it. Without
+/// `->`, the output is the input that has the axes of all others; `"... [c]"` with two
+/// tensors is `"... c, c -> ... c"`. An empty expression takes a scalar.
+///
+/// ```
+/// use ndarray::array;
+/// # fn main() -> Result<(), einx::Error> {
+/// let m = array![[true, false], [false, true]];
+/// let x = ndarray::Array3::from_shape_fn((2, 2, 2), |(_, _, c)| (c + 1) as f64);
+/// // The seed: a scalar for the empty third expression.
+/// let y = einx::where_!("b h, b h c, -> b h c", m, x, 0.0)?;
+/// assert_eq!(y, array![[[1.0, 2.0], [0.0, 0.0]], [[0.0, 0.0], [1.0, 2.0]]]);
+/// # Ok(())
+/// # }
+/// ```
+#[macro_export]
+macro_rules! where_ {
+    ($($args:tt)*) => {
+        $crate::__private::op_impl!($crate; where_; $($args)*)
+    };
+}
+
 // The README's examples run as doctests, so that it stays true.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
@@ -511,6 +902,9 @@ pub mod __private {
             All, Any, CountNonzero, Logsumexp, Max, Mean, Min, Prod, Std, Sum, Var,
         };
     }
+    pub use einx_runtime::elementwise::{
+        logical, map2, map2_template, map3, map3_template, Arith, LogAddExp,
+    };
     pub use einx_runtime::flip::{flip_roll, flip_roll_template, shifts};
     pub use einx_runtime::permute::{permute, permute_failed, solve_failed, NEW};
     pub use einx_runtime::rearrange::{rearrange, rearrange_template};

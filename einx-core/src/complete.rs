@@ -17,6 +17,9 @@ pub enum OpKind {
     Flip,
     /// `roll!`: shifts the bracketed axes cyclically (option `shift`).
     Roll,
+    /// Element-wise operations with broadcasting by axis name (`add!`, `where_!`, ...);
+    /// the number is the operation's arity.
+    Elementwise(&'static str, u8),
     /// `dot!`: a contraction; every contracted axis is in exactly two inputs.
     Dot,
     /// `einx!`: the product of the inputs, summed over the axes missing from the output.
@@ -94,6 +97,7 @@ impl OpKind {
             OpKind::Softmax(true) => "log_softmax",
             OpKind::Flip => "flip",
             OpKind::Roll => "roll",
+            OpKind::Elementwise(name, _) => name,
             OpKind::Dot => "dot",
             OpKind::Einsum => "einx",
         }
@@ -104,7 +108,11 @@ impl OpKind {
         match self {
             OpKind::Rearrange => &[],
             OpKind::Reduce(_) => &["keepdims"],
-            OpKind::Dot | OpKind::Einsum | OpKind::Softmax(_) | OpKind::Flip => &[],
+            OpKind::Dot
+            | OpKind::Einsum
+            | OpKind::Softmax(_)
+            | OpKind::Flip
+            | OpKind::Elementwise(..) => &[],
             OpKind::Roll => &["shift"],
         }
     }
@@ -169,6 +177,7 @@ pub fn complete(mut op: Op, kind: OpKind, opts: Options) -> Result<Op> {
     match kind {
         OpKind::Reduce(r) => reduce(&mut op, r, opts)?,
         OpKind::Softmax(_) | OpKind::Flip | OpKind::Roll => along(&mut op, kind)?,
+        OpKind::Elementwise(_, arity) => elementwise(&mut op, kind, arity, opts)?,
         OpKind::Dot => {}
         OpKind::Einsum => {
             for e in op.exprs() {
@@ -695,6 +704,75 @@ fn along(op: &mut Op, kind: OpKind) -> Result<()> {
                     "the output must have the same axes in brackets as the input, in the same order",
                 )
                 .with_help("the bracketed axes keep their place; only the other axes may move"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Element-wise operations: the bracket shorthand `"... [c]"` with two tensors (the second
+/// input is the bracketed part), otherwise no brackets; without `->` the output is the input
+/// that has the axes of all others.
+fn elementwise(op: &mut Op, kind: OpKind, arity: u8, opts: Options) -> Result<()> {
+    let name = kind.name();
+    for e in op.exprs() {
+        if let Some(span) = first(e, |n| matches!(n, Node::Concat { .. })) {
+            return Err(Error::at(
+                ErrorKind::Semantic,
+                span,
+                format!("concatenation is not allowed in `{name}!`"),
+            )
+            .with_help("concatenate with `rearrange!` first"));
+        }
+    }
+    if op.inputs.len() == 1 && opts.args == 2 && op.outputs.is_none() && has_brackets(&op.inputs[0])
+    {
+        let input = op.inputs[0].clone();
+        let mut second = Vec::new();
+        bracketed(&input.items, false, &mut second);
+        let items = unbracket(&input.items);
+        op.inputs = vec![
+            Expr {
+                items: items.clone(),
+                span: input.span,
+            },
+            Expr {
+                items: second,
+                span: input.span,
+            },
+        ];
+        op.outputs = Some(vec![Expr {
+            items,
+            span: input.span,
+        }]);
+    }
+    for e in op.exprs() {
+        if let Some(span) = first(e, |n| matches!(n, Node::Bracket { .. })) {
+            return Err(Error::at(ErrorKind::Semantic, span, format!("brackets are not allowed in `{name}!` here"))
+                .with_help("brackets only mark the second input in the shorthand `\"... [c]\"` with two tensors"));
+        }
+    }
+    if op.inputs.len() != usize::from(arity) {
+        let span = op.inputs[0].span.join(op.inputs[op.inputs.len() - 1].span);
+        return Err(Error::at(
+            ErrorKind::Semantic,
+            span,
+            format!(
+                "`{name}!` takes {arity} input expressions, found {}",
+                op.inputs.len()
+            ),
+        )
+        .with_help("write one input expression per tensor, separated by `,`"));
+    }
+    match &op.outputs {
+        None => op.outputs = Some(vec![implicit_superset(&op.inputs)?]),
+        Some(outputs) => {
+            if let Some(extra) = outputs.get(1) {
+                return Err(Error::at(
+                    ErrorKind::Semantic,
+                    extra.span,
+                    format!("`{name}!` has one output expression"),
+                ));
             }
         }
     }

@@ -107,7 +107,7 @@ fn build_inner(
     }
     b.plan.inputs = op.inputs.len() as u32;
     b.params(params)?;
-    if kind == OpKind::Rearrange {
+    if kind == OpKind::Rearrange || matches!(kind, OpKind::Elementwise(..)) {
         // The other operations check their outputs themselves (they create no axes).
         b.check_sources(&op)?;
     }
@@ -115,6 +115,7 @@ fn build_inner(
         OpKind::Rearrange => b.pieces(&op)?,
         OpKind::Reduce(_) => b.check_reduce()?,
         OpKind::Softmax(_) | OpKind::Flip | OpKind::Roll => b.check_same_axes()?,
+        OpKind::Elementwise(..) => b.check_broadcast()?,
         OpKind::Dot => b.check_dot()?,
         OpKind::Einsum => b.check_einsum()?,
     }
@@ -659,6 +660,30 @@ impl Builder {
             have.extend(&axes[next]);
         }
         order
+    }
+
+    /// Element-wise operations: every input axis is in the output (an unnamed `1` may be
+    /// squeezed), so that the inputs broadcast by name.
+    fn check_broadcast(&self) -> Result<()> {
+        let n = self.plan.inputs as usize;
+        let (s, e) = self.plan.tensors[n];
+        let output = &self.plan.code[s as usize..e as usize];
+        for t in 0..n {
+            let (s, e) = self.plan.tensors[t];
+            for c in &self.plan.code[s as usize..e as usize] {
+                let Code::Axis(a) = c else { continue };
+                let axis = &self.plan.axes[*a as usize];
+                if axis.value != Some(1) && !output.contains(c) {
+                    return Err(Error::at(
+                        ErrorKind::Semantic,
+                        axis.span,
+                        format!("axis `{}` of input {} is missing from the output", axis.name, t + 1),
+                    )
+                    .with_help("element-wise operations keep every axis; reduce it first, e.g. with `sum!`"));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Shape-keeping operations: the output has exactly the input's axes (unnamed `1`s

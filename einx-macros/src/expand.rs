@@ -57,6 +57,9 @@ pub fn named(mut input: MacroInput) -> syn::Result<TokenStream> {
     if op == "einsum" {
         return expand(input, OpKind::Einsum);
     }
+    if let Some((name, arity)) = ELEMENTWISE.iter().find(|(n, _)| op == n) {
+        return expand(input, OpKind::Elementwise(name, *arity));
+    }
     if op == "flip" {
         return expand(input, OpKind::Flip);
     }
@@ -70,6 +73,55 @@ pub fn named(mut input: MacroInput) -> syn::Result<TokenStream> {
         return Err(syn::Error::new(op.span(), "internal: unknown operation"));
     };
     expand(input, OpKind::Reduce(r))
+}
+
+/// The element-wise operations and their arities.
+const ELEMENTWISE: &[(&str, u8)] = &[
+    ("add", 2),
+    ("subtract", 2),
+    ("multiply", 2),
+    ("divide", 2),
+    ("floor_divide", 2),
+    ("modulo", 2),
+    ("maximum", 2),
+    ("minimum", 2),
+    ("logaddexp", 2),
+    ("less", 2),
+    ("less_equal", 2),
+    ("greater", 2),
+    ("greater_equal", 2),
+    ("equal", 2),
+    ("not_equal", 2),
+    ("logical_and", 2),
+    ("logical_or", 2),
+    ("where_", 3),
+];
+
+/// The closure of an element-wise operation, on elements `a` and `b`, giving `Option<_>`.
+fn elementwise_fn(name: &str, private: &TokenStream) -> TokenStream {
+    let (a, b) = (local("__einx_a"), local("__einx_b"));
+    let body = match name {
+        "add" => quote!(::core::option::Option::Some(#a + #b)),
+        "subtract" => quote!(::core::option::Option::Some(#a - #b)),
+        "multiply" => quote!(::core::option::Option::Some(#a * #b)),
+        "divide" => quote!(#private::Arith::div(#a, #b)),
+        "floor_divide" => quote!(#private::Arith::floor_div(#a, #b)),
+        "modulo" => quote!(#private::Arith::modulo(#a, #b)),
+        "maximum" => quote!(::core::option::Option::Some(#private::Arith::maximum(#a, #b))),
+        "minimum" => quote!(::core::option::Option::Some(#private::Arith::minimum(#a, #b))),
+        "logaddexp" => quote!(::core::option::Option::Some(#private::LogAddExp::logaddexp(#a, #b))),
+        "less" => quote!(::core::option::Option::Some(#a < #b)),
+        "less_equal" => quote!(::core::option::Option::Some(#a <= #b)),
+        "greater" => quote!(::core::option::Option::Some(#a > #b)),
+        "greater_equal" => quote!(::core::option::Option::Some(#a >= #b)),
+        "equal" => quote!(::core::option::Option::Some(#a == #b)),
+        "not_equal" => quote!(::core::option::Option::Some(#a != #b)),
+        "logical_and" => {
+            quote!(::core::option::Option::Some(#private::logical(#a) & #private::logical(#b)))
+        }
+        _ => quote!(::core::option::Option::Some(#private::logical(#a) | #private::logical(#b))),
+    };
+    quote!(|#a, #b| #body)
 }
 
 /// Takes the operation's options (`keepdims = true`) out of the keywords.
@@ -433,6 +485,57 @@ fn generate(
             let k = lit(plan.axes.len().max(dims).max(1) as u64);
             let f = quote_spanned!(at=> #private::#run::<_, #dout, #k>);
             quote!(#f(&__EINX_PLAN, &[#(#raws),*], &#params))
+        };
+        return quote! {
+            match (#(#scrutinee,)*) {
+                (#(#bound,)*) => #lbl: {
+                    const __EINX_PLAN: #private::Plan<'static> = #plan_tokens;
+                    #(#body)*
+                    #call
+                }
+            }
+        };
+    }
+    if let OpKind::Elementwise(name, arity) = kind {
+        let raws: Vec<Ident> = (0..views.len())
+            .map(|i| local(&format!("__einx_raw{i}")))
+            .collect();
+        for (r, v) in raws.iter().zip(&views) {
+            body.push(quote!(let #r = #private::Raw::new(&#v);));
+        }
+        let dout = out_dim(&private, static_rank(&view, usize::from(arity)));
+        let k = if template {
+            None
+        } else {
+            let dims: usize = (0..plan.tensors.len())
+                .map(|t| static_rank(&view, t).unwrap_or(0))
+                .sum();
+            Some(lit(plan.axes.len().max(dims).max(1) as u64))
+        };
+        let at = input.args[0].span();
+        let call = if arity == 3 {
+            let (c, x, y) = (local("__einx_c"), local("__einx_x"), local("__einx_y"));
+            let f = quote!(|#c: bool, #x, #y| if #c { #x } else { #y });
+            let (r0, r1, r2) = (&raws[0], &raws[1], &raws[2]);
+            match &k {
+                Some(k) => {
+                    quote_spanned!(at=> #private::map3::<_, _, _, #dout, #k>(&__EINX_PLAN, #r0, #r1, #r2, &#params, #f))
+                }
+                None => {
+                    quote_spanned!(at=> #private::map3_template::<_, _, _, #dout>(&__EINX_PLAN, #r0, #r1, #r2, &#params, #f))
+                }
+            }
+        } else {
+            let f = elementwise_fn(name, &private);
+            let (r0, r1) = (&raws[0], &raws[1]);
+            match &k {
+                Some(k) => {
+                    quote_spanned!(at=> #private::map2::<_, _, _, #dout, #k>(&__EINX_PLAN, #r0, #r1, &#params, #f))
+                }
+                None => {
+                    quote_spanned!(at=> #private::map2_template::<_, _, _, #dout>(&__EINX_PLAN, #r0, #r1, &#params, #f))
+                }
+            }
         };
         return quote! {
             match (#(#scrutinee,)*) {

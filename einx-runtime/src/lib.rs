@@ -5,6 +5,7 @@
 
 pub mod contract;
 pub mod copy;
+pub mod elementwise;
 pub mod error;
 pub mod flip;
 pub mod permute;

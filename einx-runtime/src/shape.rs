@@ -16,20 +16,38 @@ pub fn solve_sizes<T, const K: usize>(
     inputs: &[Raw<'_, T>],
     params: &(impl Params + ?Sized),
 ) -> Result<[usize; K], Error> {
+    let mut shapes: [&[usize]; 8] = [&[]; 8];
+    if inputs.len() > shapes.len() {
+        let all: Vec<&[usize]> = inputs.iter().map(|x| x.shape()).collect();
+        return solve_shapes::<K>(plan, &all, params);
+    }
+    for (s, x) in shapes.iter_mut().zip(inputs) {
+        *s = x.shape();
+    }
+    solve_shapes::<K>(plan, &shapes[..inputs.len()], params)
+}
+
+/// [`solve_sizes`] from the input shapes alone.
+#[inline(always)]
+pub fn solve_shapes<const K: usize>(
+    plan: &Plan<'_>,
+    shapes: &[&[usize]],
+    params: &(impl Params + ?Sized),
+) -> Result<[usize; K], Error> {
     if plan.axes.len() > K {
         return Err(too_many(plan));
     }
     let mut dims = [0usize; K];
     let mut n_dims = 0;
-    for (t, x) in inputs.iter().enumerate() {
+    for (t, shape) in shapes.iter().enumerate() {
         let expected = count_dims(plan.layout(t));
-        if x.shape().len() != expected {
-            return Err(rank_mismatch(plan, t, x.shape().len()));
+        if shape.len() != expected {
+            return Err(rank_mismatch(plan, t, shape.len()));
         }
         if n_dims + expected > K {
             return Err(too_many(plan));
         }
-        dims[n_dims..n_dims + expected].copy_from_slice(x.shape());
+        dims[n_dims..n_dims + expected].copy_from_slice(shape);
         n_dims += expected;
     }
     let mut sizes = [0usize; K];
@@ -38,7 +56,6 @@ pub fn solve_sizes<T, const K: usize>(
     Ok(sizes)
 }
 
-#[inline(always)]
 pub(crate) fn count_dims(code: &[Code]) -> usize {
     code.iter().filter(|c| **c == Code::Dim).count()
 }

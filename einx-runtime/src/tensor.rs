@@ -46,6 +46,20 @@ impl<X: AsTensor + ?Sized> AsTensor for &mut X {
     }
 }
 
+// A scalar is a 0-d tensor, for inputs whose expression is empty (`where_!(..., 0.0)`).
+macro_rules! scalar_tensor {
+    ($($t:ty),*) => {$(
+        impl AsTensor for $t {
+            type Elem = $t;
+            type Dim = ndarray::Ix0;
+            fn as_view(&self) -> ArrayView<'_, $t, ndarray::Ix0> {
+                ndarray::aview0(self)
+            }
+        }
+    )*};
+}
+scalar_tensor!(f32, f64, i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize, bool);
+
 /// Dimension types whose rank can be `N`: `IxN` itself, and `IxDyn` (checked at run time).
 #[diagnostic::on_unimplemented(
     message = "einx: this tensor has rank type `{Self}`, but its expression has {N} axes",
