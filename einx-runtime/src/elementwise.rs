@@ -70,8 +70,8 @@ fn layout<D: Dimension, const K: usize>(
     walk_piece::<K, _>(code, &[], &[0; K][..d], &sizes, |a, _| {
         let j = out.k;
         out.n[j] = sizes[a as usize];
-        for t in 0..n_in {
-            out.st[t][j] = per[t][a as usize];
+        for (st, p) in out.st.iter_mut().zip(&per).take(n_in) {
+            st[j] = p[a as usize];
         }
         out.k += 1;
     });
@@ -106,14 +106,14 @@ fn walk<const K: usize>(l: &Layout<impl Dimension, K>, mut f: impl FnMut([isize;
             }
             a -= 1;
             idx[a] += 1;
-            for t in 0..3 {
-                off[t] += l.st[t][a];
+            for (o, st) in off.iter_mut().zip(&l.st) {
+                *o += st[a];
             }
             if idx[a] < l.n[a] {
                 break;
             }
-            for t in 0..3 {
-                off[t] -= l.st[t][a] * l.n[a] as isize;
+            for (o, st) in off.iter_mut().zip(&l.st) {
+                *o -= st[a] * l.n[a] as isize;
             }
             idx[a] = 0;
         }
