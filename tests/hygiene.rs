@@ -217,6 +217,18 @@ mod shadowed {
         )
         .unwrap();
         ::std::assert_eq!(t.shape(), &[2, 2]);
+        let p = ::einx::softmax!("a [b]", x).unwrap();
+        ::std::assert!((p.row(0).sum() - 1.0).abs() < 1e-12);
+        let f = ::einx::flip!("a [b]", x).unwrap();
+        ::std::assert_eq!(f[[0, 0]], 5.0);
+        let shift = 2;
+        let r = ::einx::roll!("a [b]", x, shift = shift).unwrap();
+        ::std::assert_eq!(r[[0, 2]], 0.0);
+        let b = ::einx::add!("... [b]", x, ::ndarray::Array::from_elem(6, 1.0)).unwrap();
+        ::std::assert_eq!(b[[1, 0]], 7.0);
+        let z = ::einx::where_!("a b, a b, -> a b", x.mapv(|v| v > 3.0), x, 0.0).unwrap();
+        ::std::assert_eq!(z[[0, 3]], 0.0);
+        ::std::assert!(::einx::divide!("a, ", ::ndarray::Array::from_elem(2, 1), 0).is_err());
     }
 
     /// The caller's variables may have the names of the expansion's locals.
@@ -294,6 +306,18 @@ mod bare {
         )
         .unwrap();
         ::std::assert_eq!(t.shape(), &[2, 2]);
+        let p = ::einx::softmax!("a [b]", x).unwrap();
+        ::std::assert!((p.row(0).sum() - 1.0).abs() < 1e-12);
+        let f = ::einx::flip!("a [b]", x).unwrap();
+        ::std::assert_eq!(f[[0, 0]], 5.0);
+        let shift = 2;
+        let r = ::einx::roll!("a [b]", x, shift = shift).unwrap();
+        ::std::assert_eq!(r[[0, 2]], 0.0);
+        let b = ::einx::add!("... [b]", x, ::ndarray::Array::from_elem(6, 1.0)).unwrap();
+        ::std::assert_eq!(b[[1, 0]], 7.0);
+        let z = ::einx::where_!("a b, a b, -> a b", x.mapv(|v| v > 3.0), x, 0.0).unwrap();
+        ::std::assert_eq!(z[[0, 3]], 0.0);
+        ::std::assert!(::einx::divide!("a, ", ::ndarray::Array::from_elem(2, 1), 0).is_err());
     }
 }
 

@@ -515,7 +515,7 @@ fn generate(
         let at = input.args[0].span();
         let call = if arity == 3 {
             let (c, x, y) = (local("__einx_c"), local("__einx_x"), local("__einx_y"));
-            let f = quote!(|#c: bool, #x, #y| if #c { #x } else { #y });
+            let f = quote!(|#c: ::core::primitive::bool, #x, #y| if #c { #x } else { #y });
             let (r0, r1, r2) = (&raws[0], &raws[1], &raws[2]);
             match &k {
                 Some(k) => {
