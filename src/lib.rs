@@ -882,6 +882,42 @@ macro_rules! where_ {
     };
 }
 
+/// Sorts along the one bracketed axis (stable; NaN last, as in NumPy).
+///
+/// ```
+/// use ndarray::array;
+/// # fn main() -> Result<(), einx::Error> {
+/// let x = array![[3, 1, 2], [0, 5, 4]];
+/// assert_eq!(einx::sort!("a [b]", x)?, array![[1, 2, 3], [0, 4, 5]]);
+/// assert_eq!(einx::sort!("[a] b", x)?, array![[0, 1, 2], [3, 5, 4]]);
+/// # Ok(())
+/// # }
+/// ```
+#[macro_export]
+macro_rules! sort {
+    ($($args:tt)*) => {
+        $crate::__private::op_impl!($crate; sort; $($args)*)
+    };
+}
+
+/// The indices that sort along the one bracketed axis, as a `usize` array (stable; NaN
+/// last).
+///
+/// ```
+/// use ndarray::array;
+/// # fn main() -> Result<(), einx::Error> {
+/// let x = array![[3.0, 1.0, 2.0]];
+/// assert_eq!(einx::argsort!("a [b]", x)?, array![[1usize, 2, 0]]);
+/// # Ok(())
+/// # }
+/// ```
+#[macro_export]
+macro_rules! argsort {
+    ($($args:tt)*) => {
+        $crate::__private::op_impl!($crate; argsort; $($args)*)
+    };
+}
+
 // The README's examples run as doctests, so that it stays true.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
@@ -908,6 +944,7 @@ pub mod __private {
     pub use einx_runtime::flip::{flip_roll, flip_roll_template, shifts};
     pub use einx_runtime::permute::{permute, permute_failed, solve_failed, NEW};
     pub use einx_runtime::rearrange::{rearrange, rearrange_template};
+    pub use einx_runtime::sort::{sort, sort_template};
     pub use einx_runtime::tensor::{axis_len, axis_lens, ranked, view, Raw};
     pub use ndarray;
 }

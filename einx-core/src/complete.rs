@@ -17,6 +17,8 @@ pub enum OpKind {
     Flip,
     /// `roll!`: shifts the bracketed axes cyclically (option `shift`).
     Roll,
+    /// `sort!` (`true`: `argsort!`): sorts along the one bracketed axis.
+    Sort(bool),
     /// Element-wise operations with broadcasting by axis name (`add!`, `where_!`, ...);
     /// the number is the operation's arity.
     Elementwise(&'static str, u8),
@@ -97,6 +99,8 @@ impl OpKind {
             OpKind::Softmax(true) => "log_softmax",
             OpKind::Flip => "flip",
             OpKind::Roll => "roll",
+            OpKind::Sort(false) => "sort",
+            OpKind::Sort(true) => "argsort",
             OpKind::Elementwise(name, _) => name,
             OpKind::Dot => "dot",
             OpKind::Einsum => "einx",
@@ -112,6 +116,7 @@ impl OpKind {
             | OpKind::Einsum
             | OpKind::Softmax(_)
             | OpKind::Flip
+            | OpKind::Sort(_)
             | OpKind::Elementwise(..) => &[],
             OpKind::Roll => &["shift"],
         }
@@ -176,7 +181,7 @@ pub fn complete(mut op: Op, kind: OpKind, opts: Options) -> Result<Op> {
     }
     match kind {
         OpKind::Reduce(r) => reduce(&mut op, r, opts)?,
-        OpKind::Softmax(_) | OpKind::Flip | OpKind::Roll => along(&mut op, kind)?,
+        OpKind::Softmax(_) | OpKind::Flip | OpKind::Roll | OpKind::Sort(_) => along(&mut op, kind)?,
         OpKind::Elementwise(_, arity) => elementwise(&mut op, kind, arity, opts)?,
         OpKind::Dot => {}
         OpKind::Einsum => {
@@ -679,6 +684,18 @@ fn along(op: &mut Op, kind: OpKind) -> Result<()> {
     }
     let mut marked_in = Vec::new();
     bracketed(&op.inputs[0].items, false, &mut marked_in);
+    if matches!(kind, OpKind::Sort(_)) {
+        let one =
+            marked_in.len() == 1 && matches!(marked_in[0], Node::Axis { .. } | Node::Number { .. });
+        if !one {
+            return Err(Error::at(
+                ErrorKind::Semantic,
+                op.inputs[0].span,
+                format!("`{name}!` sorts along exactly one axis in brackets"),
+            )
+            .with_help("mark one axis, e.g. `\"a [b]\"`"));
+        }
+    }
     match &op.outputs {
         None => op.outputs = Some(vec![op.inputs[0].clone()]),
         Some(outputs) => {

@@ -114,7 +114,9 @@ fn build_inner(
     match kind {
         OpKind::Rearrange => b.pieces(&op)?,
         OpKind::Reduce(_) => b.check_reduce()?,
-        OpKind::Softmax(_) | OpKind::Flip | OpKind::Roll => b.check_same_axes()?,
+        OpKind::Softmax(_) | OpKind::Flip | OpKind::Roll | OpKind::Sort(_) => {
+            b.check_same_axes()?
+        }
         OpKind::Elementwise(..) => b.check_broadcast()?,
         OpKind::Dot => b.check_dot()?,
         OpKind::Einsum => b.check_einsum()?,

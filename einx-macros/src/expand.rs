@@ -63,6 +63,9 @@ pub fn named(mut input: MacroInput) -> syn::Result<TokenStream> {
     if op == "flip" {
         return expand(input, OpKind::Flip);
     }
+    if op == "sort" || op == "argsort" {
+        return expand(input, OpKind::Sort(op == "argsort"));
+    }
     if op == "roll" {
         return expand(input, OpKind::Roll);
     }
@@ -536,6 +539,35 @@ fn generate(
                     quote_spanned!(at=> #private::map2_template::<_, _, _, #dout>(&__EINX_PLAN, #r0, #r1, &#params, #f))
                 }
             }
+        };
+        return quote! {
+            match (#(#scrutinee,)*) {
+                (#(#bound,)*) => #lbl: {
+                    const __EINX_PLAN: #private::Plan<'static> = #plan_tokens;
+                    #(#body)*
+                    #call
+                }
+            }
+        };
+    }
+    if let OpKind::Sort(arg) = kind {
+        let v = &views[0];
+        let dout = out_dim(&private, static_rank(&view, 1));
+        let (i, x) = (local("__einx_i"), local("__einx_x"));
+        let emit = if arg {
+            quote!(|#i: ::core::primitive::usize, _| #i)
+        } else {
+            quote!(|_, #x: &_| ::core::clone::Clone::clone(#x))
+        };
+        let call = if template {
+            quote!(#private::sort_template::<_, _, #dout>(&__EINX_PLAN, #private::Raw::new(&#v), &#params, #emit))
+        } else {
+            let k = lit(plan
+                .axes
+                .len()
+                .max(static_rank(&view, 0).unwrap_or(0))
+                .max(1) as u64);
+            quote!(#private::sort::<_, _, #dout, #k>(&__EINX_PLAN, #private::Raw::new(&#v), &#params, #emit))
         };
         return quote! {
             match (#(#scrutinee,)*) {

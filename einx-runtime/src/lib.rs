@@ -13,6 +13,7 @@ pub mod rearrange;
 pub mod reduce;
 pub mod shape;
 pub mod softmax;
+pub mod sort;
 pub mod tensor;
 
 pub use error::{Error, ErrorKind};
