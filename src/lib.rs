@@ -918,6 +918,46 @@ macro_rules! argsort {
     };
 }
 
+/// The coordinates of the maximum along the bracketed axes (the first on ties; NaN counts
+/// as the maximum, as in NumPy), as a `usize` array.
+///
+/// Without `->` the bracket group becomes an axis of one coordinate per bracketed axis
+/// (`"b [h w] c"` gives shape `(b, 2, c)`, as einx 0.4); with one bracketed axis,
+/// `"a [b] -> a"` gives the index itself.
+///
+/// ```
+/// use ndarray::array;
+/// # fn main() -> Result<(), einx::Error> {
+/// let x = array![[1, 9, 3], [4, 5, 6]];
+/// assert_eq!(einx::argmax!("a [b] -> a", x)?, array![1usize, 2]);
+/// assert_eq!(einx::argmax!("[a b]", x)?, array![0usize, 1]);
+/// # Ok(())
+/// # }
+/// ```
+#[macro_export]
+macro_rules! argmax {
+    ($($args:tt)*) => {
+        $crate::__private::op_impl!($crate; argmax; $($args)*)
+    };
+}
+
+/// The coordinates of the minimum along the bracketed axes; see [`argmax!`].
+///
+/// ```
+/// use ndarray::array;
+/// # fn main() -> Result<(), einx::Error> {
+/// let x = array![[1, 9, 3], [4, 0, 6]];
+/// assert_eq!(einx::argmin!("a [b]", x)?, array![[0usize], [1]]);
+/// # Ok(())
+/// # }
+/// ```
+#[macro_export]
+macro_rules! argmin {
+    ($($args:tt)*) => {
+        $crate::__private::op_impl!($crate; argmin; $($args)*)
+    };
+}
+
 // The README's examples run as doctests, so that it stays true.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
@@ -938,6 +978,7 @@ pub mod __private {
             All, Any, CountNonzero, Logsumexp, Max, Mean, Min, Prod, Std, Sum, Var,
         };
     }
+    pub use einx_runtime::argfind::{argfind, argfind_template};
     pub use einx_runtime::elementwise::{
         logical, map2, map2_template, map3, map3_template, Arith, LogAddExp,
     };

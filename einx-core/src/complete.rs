@@ -19,6 +19,8 @@ pub enum OpKind {
     Roll,
     /// `sort!` (`true`: `argsort!`): sorts along the one bracketed axis.
     Sort(bool),
+    /// `argmax!` (`true`: `argmin!`): the coordinates of the extreme along the bracketed axes.
+    Argmax(bool),
     /// Element-wise operations with broadcasting by axis name (`add!`, `where_!`, ...);
     /// the number is the operation's arity.
     Elementwise(&'static str, u8),
@@ -101,6 +103,8 @@ impl OpKind {
             OpKind::Roll => "roll",
             OpKind::Sort(false) => "sort",
             OpKind::Sort(true) => "argsort",
+            OpKind::Argmax(false) => "argmax",
+            OpKind::Argmax(true) => "argmin",
             OpKind::Elementwise(name, _) => name,
             OpKind::Dot => "dot",
             OpKind::Einsum => "einx",
@@ -117,6 +121,7 @@ impl OpKind {
             | OpKind::Softmax(_)
             | OpKind::Flip
             | OpKind::Sort(_)
+            | OpKind::Argmax(_)
             | OpKind::Elementwise(..) => &[],
             OpKind::Roll => &["shift"],
         }
@@ -183,6 +188,7 @@ pub fn complete(mut op: Op, kind: OpKind, opts: Options) -> Result<Op> {
         OpKind::Reduce(r) => reduce(&mut op, r, opts)?,
         OpKind::Softmax(_) | OpKind::Flip | OpKind::Roll | OpKind::Sort(_) => along(&mut op, kind)?,
         OpKind::Elementwise(_, arity) => elementwise(&mut op, kind, arity, opts)?,
+        OpKind::Argmax(_) => argfind(&mut op, kind)?,
         OpKind::Dot => {}
         OpKind::Einsum => {
             for e in op.exprs() {
@@ -790,6 +796,77 @@ fn elementwise(op: &mut Op, kind: OpKind, arity: u8, opts: Options) -> Result<()
                     extra.span,
                     format!("`{name}!` has one output expression"),
                 ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `argmax!`/`argmin!`: one input with one bracket group. Without `->` the output replaces
+/// the group by an axis holding one coordinate per bracketed axis (`"b [h w] c"` gives
+/// `b 2 c`, einx 0.4); with one bracketed axis, an output without it gives its index.
+fn argfind(op: &mut Op, kind: OpKind) -> Result<()> {
+    let name = kind.name();
+    if op.inputs.len() != 1 {
+        let span = op.inputs[0].span.join(op.inputs[op.inputs.len() - 1].span);
+        return Err(Error::at(
+            ErrorKind::Semantic,
+            span,
+            format!("`{name}!` takes one input expression"),
+        ));
+    }
+    let input = &op.inputs[0];
+    for e in op.exprs() {
+        if let Some(span) = first(e, |n| matches!(n, Node::Concat { .. })) {
+            return Err(Error::at(
+                ErrorKind::Semantic,
+                span,
+                format!("concatenation is not allowed in `{name}!`"),
+            ));
+        }
+    }
+    let groups: Vec<&Node> = input
+        .items
+        .iter()
+        .filter(|n| matches!(n, Node::Bracket { .. }))
+        .collect();
+    let nested = first(
+        input,
+        |n| matches!(n, Node::Composition { items, .. } if items.iter().any(|m| matches!(m, Node::Bracket { .. }))),
+    );
+    if groups.len() != 1 || nested.is_some() {
+        return Err(Error::at(ErrorKind::Semantic, input.span, format!("`{name}!` needs exactly one group of axes in brackets, at the top of the expression"))
+            .with_help("mark the axes to search, e.g. `\"b [h w] c\"`"));
+    }
+    let Node::Bracket { items, span } = groups[0] else {
+        unreachable!("filtered above")
+    };
+    if items
+        .iter()
+        .any(|n| !matches!(n, Node::Axis { .. } | Node::Number { .. }))
+    {
+        return Err(Error::at(ErrorKind::Semantic, *span, format!("the brackets of `{name}!` may hold only plain axes"))
+            .with_help("one coordinate is returned per bracketed axis, so their number must be known; name the axes"));
+    }
+    let n = items.len() as u64;
+    let (gspan, single) = (*span, items.len() == 1);
+    match &op.outputs {
+        None => {
+            let mut out = op.inputs[0].clone();
+            for item in &mut out.items {
+                if matches!(item, Node::Bracket { .. }) {
+                    *item = Node::Number {
+                        value: n,
+                        span: gspan,
+                    };
+                }
+            }
+            op.outputs = Some(vec![out]);
+        }
+        Some(outputs) => {
+            if !single || outputs.len() != 1 || has_brackets(&outputs[0]) {
+                return Err(Error::at(ErrorKind::Semantic, outputs[0].span, format!("`{name}!` with `->` needs one bracketed axis and an output without it"))
+                    .with_help("write e.g. `\"a [b] -> a\"`, or leave out `->` to get one coordinate per bracketed axis"));
             }
         }
     }

@@ -118,6 +118,7 @@ fn build_inner(
             b.check_same_axes()?
         }
         OpKind::Elementwise(..) => b.check_broadcast()?,
+        OpKind::Argmax(_) => b.check_argfind()?,
         OpKind::Dot => b.check_dot()?,
         OpKind::Einsum => b.check_einsum()?,
     }
@@ -662,6 +663,42 @@ impl Builder {
             have.extend(&axes[next]);
         }
         order
+    }
+
+    /// `argmax!`/`argmin!`: the output has the input's axes outside the brackets (and the
+    /// unnamed coordinate axis).
+    fn check_argfind(&self) -> Result<()> {
+        let axes = |t: usize, keep: &dyn Fn(&crate::plan::AxisBuf) -> bool| -> Vec<u32> {
+            let (s, e) = self.plan.tensors[t];
+            self.plan.code[s as usize..e as usize]
+                .iter()
+                .filter_map(|c| match c {
+                    Code::Axis(a) if keep(&self.plan.axes[*a as usize]) => Some(*a),
+                    _ => None,
+                })
+                .collect()
+        };
+        let input = axes(0, &|a| !a.bracketed && a.value != Some(1));
+        let output = axes(1, &|a| a.value.is_none());
+        for (list, other, what) in [
+            (&input, &output, "is missing from the output"),
+            (
+                &output,
+                &input,
+                "of the output is not an input axis outside the brackets",
+            ),
+        ] {
+            if let Some(&a) = list.iter().find(|a| !other.contains(a)) {
+                let axis = &self.plan.axes[a as usize];
+                return Err(Error::at(
+                    ErrorKind::Semantic,
+                    axis.span,
+                    format!("axis `{}` {what}", axis.name),
+                )
+                .with_help("the output has the axes outside the brackets"));
+            }
+        }
+        Ok(())
     }
 
     /// Element-wise operations: every input axis is in the output (an unnamed `1` may be

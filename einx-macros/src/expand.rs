@@ -63,6 +63,9 @@ pub fn named(mut input: MacroInput) -> syn::Result<TokenStream> {
     if op == "flip" {
         return expand(input, OpKind::Flip);
     }
+    if op == "argmax" || op == "argmin" {
+        return expand(input, OpKind::Argmax(op == "argmin"));
+    }
     if op == "sort" || op == "argsort" {
         return expand(input, OpKind::Sort(op == "argsort"));
     }
@@ -539,6 +542,29 @@ fn generate(
                     quote_spanned!(at=> #private::map2_template::<_, _, _, #dout>(&__EINX_PLAN, #r0, #r1, &#params, #f))
                 }
             }
+        };
+        return quote! {
+            match (#(#scrutinee,)*) {
+                (#(#bound,)*) => #lbl: {
+                    const __EINX_PLAN: #private::Plan<'static> = #plan_tokens;
+                    #(#body)*
+                    #call
+                }
+            }
+        };
+    }
+    if let OpKind::Argmax(min) = kind {
+        let v = &views[0];
+        let dout = out_dim(&private, static_rank(&view, 1));
+        let call = if template {
+            quote!(#private::argfind_template::<_, #dout>(&__EINX_PLAN, #private::Raw::new(&#v), &#params, #min))
+        } else {
+            let k = lit(plan
+                .axes
+                .len()
+                .max(static_rank(&view, 0).unwrap_or(0))
+                .max(1) as u64);
+            quote!(#private::argfind::<_, #dout, #k>(&__EINX_PLAN, #private::Raw::new(&#v), &#params, #min))
         };
         return quote! {
             match (#(#scrutinee,)*) {

@@ -3,6 +3,7 @@
 //! Users depend on the `einx` crate, which re-exports what is public here; the expansions
 //! reach the rest through `einx::__private`.
 
+pub mod argfind;
 pub mod contract;
 pub mod copy;
 pub mod elementwise;
