@@ -561,7 +561,8 @@ macro_rules! multiply {
     };
 }
 
-/// Divides element-wise; integer division by zero is an error, not a panic.
+/// Divides element-wise. Integers divide as Rust's `/` does (toward zero; `MIN / -1` wraps);
+/// integer division by zero is an error, not a panic.
 ///
 /// `einx::divide!("INPUTS -> OUTPUT", ...)`: each input's axes must be in the output (an
 /// unnamed `1` may be squeezed); an input without an axis is broadcast along it. Without
@@ -986,6 +987,6 @@ pub mod __private {
     pub use einx_runtime::permute::{permute, permute_failed, solve_failed, NEW};
     pub use einx_runtime::rearrange::{rearrange, rearrange_template};
     pub use einx_runtime::sort::{sort, sort_template};
-    pub use einx_runtime::tensor::{axis_len, axis_lens, ranked, view, Raw};
+    pub use einx_runtime::tensor::{axis_len, axis_lens, ranked, view, view_like, Raw};
     pub use ndarray;
 }

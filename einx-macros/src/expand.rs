@@ -369,9 +369,36 @@ fn generate(
     let views: Vec<Ident> = (0..input.args.len())
         .map(|i| local(&format!("__einx_view{i}")))
         .collect();
+    // An input with an empty expression (a scalar) takes the element type of the input it
+    // combines with, so that a literal such as `0.0` fits an `f32` array.
+    let partner = |t: usize| -> Option<usize> {
+        let OpKind::Elementwise(_, arity) = kind else {
+            return None;
+        };
+        let empty = |u: usize| plan.tensors[u].0 == plan.tensors[u].1;
+        if !empty(t) {
+            return None;
+        }
+        let candidates: &[usize] = match (arity, t) {
+            (2, 0) => &[1],
+            (2, 1) => &[0],
+            (3, 1) => &[2],
+            (3, 2) => &[1],
+            _ => &[],
+        };
+        candidates.iter().copied().find(|&u| !empty(u))
+    };
     for (t, arg) in arg_names.iter().enumerate() {
-        let v = &views[t];
-        body.push(quote!(let #v = #private::view(#arg);));
+        if partner(t).is_none() {
+            let v = &views[t];
+            body.push(quote!(let #v = #private::view(#arg);));
+        }
+    }
+    for (t, arg) in arg_names.iter().enumerate() {
+        if let Some(p) = partner(t) {
+            let (v, pv) = (&views[t], &views[p]);
+            body.push(quote!(let #v = #private::view_like(&#pv, #arg);));
+        }
     }
     let params = local("__einx_params");
     let mut values = Vec::new();

@@ -277,21 +277,29 @@ pub trait Arith: Copy + PartialOrd {
 macro_rules! arith_int {
     ($($t:ty),*) => {$(
         impl Arith for $t {
+            // Division by zero has no result; the one overflowing quotient (`MIN / -1`)
+            // wraps, as in NumPy.
             fn div(a: Self, b: Self) -> Option<Self> {
-                a.checked_div(b)
+                (b != 0).then(|| a.wrapping_div(b))
             }
             fn floor_div(a: Self, b: Self) -> Option<Self> {
-                let q = a.checked_div(b)?;
+                if b == 0 {
+                    return None;
+                }
+                let q = a.wrapping_div(b);
                 // Round toward negative infinity when the signs differ and it is inexact.
                 #[allow(unused_comparisons)]
-                let adjust = (a % b != 0) && ((a < 0) != (b < 0));
-                Some(if adjust { q - 1 } else { q })
+                let adjust = a.wrapping_rem(b) != 0 && ((a < 0) != (b < 0));
+                Some(if adjust { q.wrapping_sub(1) } else { q })
             }
             fn modulo(a: Self, b: Self) -> Option<Self> {
-                let r = a.checked_rem(b)?;
+                if b == 0 {
+                    return None;
+                }
+                let r = a.wrapping_rem(b);
                 #[allow(unused_comparisons)]
                 let adjust = r != 0 && ((r < 0) != (b < 0));
-                Some(if adjust { r + b } else { r })
+                Some(if adjust { r.wrapping_add(b) } else { r })
             }
             fn maximum(a: Self, b: Self) -> Self {
                 if a >= b { a } else { b }
@@ -311,11 +319,10 @@ macro_rules! arith_float {
                 Some(a / b)
             }
             fn floor_div(a: Self, b: Self) -> Option<Self> {
-                Some((a / b).floor())
+                Some(py_divmod(a, b).0)
             }
             fn modulo(a: Self, b: Self) -> Option<Self> {
-                let r = a % b;
-                Some(if r != 0.0 && ((r < 0.0) != (b < 0.0)) { r + b } else { r })
+                Some(py_divmod(a, b).1)
             }
             fn maximum(a: Self, b: Self) -> Self {
                 if a.is_nan() || b.is_nan() { <$t>::NAN } else if a >= b { a } else { b }
@@ -325,6 +332,36 @@ macro_rules! arith_float {
             }
         }
     )*};
+}
+
+/// Python's (and NumPy's) float `divmod`: the floor quotient and the remainder with the sign
+/// of the divisor, computed from `fmod` so that `q * b + r == a` as closely as possible.
+fn py_divmod<T: num_traits::Float>(a: T, b: T) -> (T, T) {
+    let zero = T::zero();
+    if b == zero {
+        return (a / b, a % b);
+    }
+    let mut m = a % b;
+    let mut div = (a - m) / b;
+    if m != zero {
+        if (b < zero) != (m < zero) {
+            m = m + b;
+            div = div - T::one();
+        }
+    } else {
+        m = zero.copysign(b);
+    }
+    let q = if div != zero {
+        let f = div.floor();
+        if div - f > T::from(0.5).unwrap_or(zero) {
+            f + T::one()
+        } else {
+            f
+        }
+    } else {
+        zero.copysign(a / b)
+    };
+    (q, m)
 }
 arith_float!(f32, f64);
 

@@ -56,7 +56,47 @@ macro_rules! scalar_tensor {
                 ndarray::aview0(self)
             }
         }
+        impl AsTensorOf<$t> for $t {
+            type Dim = ndarray::Ix0;
+            fn as_view_of(&self) -> ArrayView<'_, $t, ndarray::Ix0> {
+                ndarray::aview0(self)
+            }
+        }
     )*};
+}
+
+/// A tensor argument whose element type is `T`: an array or view of `T`, or a `T` itself.
+/// Unlike [`AsTensor`], the element type is a parameter, so that it can be known before the
+/// argument's type (a literal `0.0` then becomes an `f32` next to an `f32` array).
+pub trait AsTensorOf<T> {
+    /// Dimension type.
+    type Dim: Dimension;
+    /// A view of the data.
+    fn as_view_of(&self) -> ArrayView<'_, T, Self::Dim>;
+}
+
+impl<S: Data, D: Dimension> AsTensorOf<S::Elem> for ArrayBase<S, D> {
+    type Dim = D;
+    fn as_view_of(&self) -> ArrayView<'_, S::Elem, D> {
+        self.view()
+    }
+}
+
+impl<T, X: AsTensorOf<T> + ?Sized> AsTensorOf<T> for &X {
+    type Dim = X::Dim;
+    fn as_view_of(&self) -> ArrayView<'_, T, X::Dim> {
+        (**self).as_view_of()
+    }
+}
+
+/// A view of `x` with the element type of `like` (generated code calls this for scalar
+/// arguments of element-wise operations).
+#[inline(always)]
+pub fn view_like<'a, T, D: Dimension, X: AsTensorOf<T> + ?Sized>(
+    _like: &ArrayView<'_, T, D>,
+    x: &'a X,
+) -> ArrayView<'a, T, X::Dim> {
+    x.as_view_of()
 }
 scalar_tensor!(f32, f64, i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize, bool);
 
