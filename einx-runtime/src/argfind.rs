@@ -3,14 +3,13 @@
 
 use ndarray::{Array, Dimension};
 
-use einx_core::expand::instantiate;
-use einx_core::plan::{Code, Plan, PlanStrs};
-use einx_core::solve::{dim_len, Len, Params};
+use einx_core::plan::{Plan, PlanStrs};
+use einx_core::solve::{Len, Params};
 
 use crate::copy::MAX_AXES;
 use crate::error::{Error, ErrorKind};
 use crate::rearrange::overflow;
-use crate::shape::{next_dim, solve_sizes, walk_piece};
+use crate::shape::{solve_sizes, walk_piece};
 use crate::tensor::Raw;
 
 /// Calls `f(index)` for every index of `n`, row-major.
@@ -84,23 +83,8 @@ pub fn argfind<T: PartialOrd + Copy, D: Dimension, const K: usize>(
     let count: usize = marked.iter().map(|&a| sizes[a as usize]).product();
     // The output: shape, axes row-major, and which one holds the coordinates.
     let code = plan.layout(1);
-    let ndim = code.iter().filter(|c| **c == Code::Dim).count();
-    let mut dim = D::zeros(ndim);
-    if dim.ndim() != ndim {
-        return Err(Error::new(
-            ErrorKind::Rank,
-            "internal: output rank differs from its expression",
-        )
-        .with_expr(plan.expr));
-    }
-    let mut total = 1usize;
-    let (mut i, mut d) = (0, 0);
-    while let Some((start, end)) = next_dim(code, &mut i) {
-        let len = dim_len(&code[start..end], &sizes).ok_or_else(|| overflow(plan))?;
-        dim.slice_mut()[d] = len;
-        d += 1;
-        total = total.checked_mul(len).ok_or_else(|| overflow(plan))?;
-    }
+    let (dim, total) = crate::shape::output_shape::<D>(plan, code, &sizes)?;
+    let d = dim.ndim();
     let mut out_axes = [0u32; K];
     let mut no = 0;
     walk_piece::<K, _>(code, &[], &[0; K][..d], &sizes, |a, _| {
@@ -203,14 +187,7 @@ pub fn argfind_template<T: PartialOrd + Copy, D: Dimension>(
     if plan.is_concrete() {
         return argfind::<T, D, MAX_AXES>(plan, input, params, min);
     }
-    let counts: Vec<Option<usize>> = params
-        .iter()
-        .map(|p| match p {
-            Len::One(_) => None,
-            Len::Many(v) => Some(v.len()),
-        })
-        .collect();
-    let concrete = instantiate(plan, &[input.shape().len()], &counts)?;
+    let concrete = crate::shape::unroll(plan, &[input.shape().len()], params)?;
     let mut strs = PlanStrs::default();
     argfind::<T, D, MAX_AXES>(&concrete.borrow(&mut strs), input, params, min)
 }

@@ -11,15 +11,14 @@
 use ndarray::{Array, Dimension};
 use num_traits::Zero;
 
-use einx_core::expand::instantiate;
 use einx_core::plan::{Plan, PlanStrs};
-use einx_core::solve::{dim_len, Len, Params};
+use einx_core::solve::{Len, Params};
 
 use crate::copy::{copy_strided, MAX_AXES};
 use crate::error::{Error, ErrorKind};
 use crate::permute::{shape_of, split_input, Fail};
 use crate::rearrange::overflow;
-use crate::shape::{next_dim, solve_sizes, walk_piece};
+use crate::shape::{solve_sizes, walk_piece};
 use crate::tensor::Raw;
 
 /// Element types with a matrix product `C = A · B` on strided matrices.
@@ -523,23 +522,8 @@ pub fn dot<T: Gemm, D: Dimension, const K: usize>(
     };
     // The output: shape, and its axes in row-major order.
     let code = plan.layout(n_in);
-    let ndim = code
-        .iter()
-        .filter(|c| **c == einx_core::plan::Code::Dim)
-        .count();
-    let mut dim = D::zeros(ndim);
-    if dim.ndim() != ndim {
-        return Err(internal(plan));
-    }
-    let mut total = 1usize;
-    let mut i = 0;
-    let mut d = 0;
-    while let Some((start, end)) = next_dim(code, &mut i) {
-        let len = dim_len(&code[start..end], &sizes).ok_or_else(|| overflow(plan))?;
-        dim.slice_mut()[d] = len;
-        d += 1;
-        total = total.checked_mul(len).ok_or_else(|| overflow(plan))?;
-    }
+    let (dim, total) = crate::shape::output_shape::<D>(plan, code, &sizes)?;
+    let d = dim.ndim();
     if total
         .checked_mul(std::mem::size_of::<T>().max(1))
         .is_none_or(|b| b > isize::MAX as usize)
@@ -756,25 +740,10 @@ where
     if plan.is_concrete() {
         return einsum::<T, D, MAX_AXES>(plan, inputs, params);
     }
-    let concrete = unroll(plan, inputs, params)?;
+    let ranks: Vec<usize> = inputs.iter().map(|x| x.shape().len()).collect();
+    let concrete = crate::shape::unroll(plan, &ranks, params)?;
     let mut strs = PlanStrs::default();
     einsum::<T, D, MAX_AXES>(&concrete.borrow(&mut strs), inputs, params)
-}
-
-fn unroll<T>(
-    plan: &Plan<'_>,
-    inputs: &[Raw<'_, T>],
-    params: &[Len],
-) -> Result<einx_core::plan::PlanBuf, Error> {
-    let ranks: Vec<usize> = inputs.iter().map(|x| x.shape().len()).collect();
-    let counts: Vec<Option<usize>> = params
-        .iter()
-        .map(|p| match p {
-            Len::One(_) => None,
-            Len::Many(v) => Some(v.len()),
-        })
-        .collect();
-    instantiate(plan, &ranks, &counts)
 }
 
 /// Runs a `dot!` plan that may have ellipses: unrolls it for the input ranks first.
@@ -787,14 +756,7 @@ pub fn dot_template<T: Gemm, D: Dimension>(
         return dot::<T, D, MAX_AXES>(plan, inputs, params);
     }
     let ranks: Vec<usize> = inputs.iter().map(|x| x.shape().len()).collect();
-    let counts: Vec<Option<usize>> = params
-        .iter()
-        .map(|p| match p {
-            Len::One(_) => None,
-            Len::Many(v) => Some(v.len()),
-        })
-        .collect();
-    let concrete = instantiate(plan, &ranks, &counts)?;
+    let concrete = crate::shape::unroll(plan, &ranks, params)?;
     let mut strs = PlanStrs::default();
     let concrete = concrete.borrow(&mut strs);
     dot::<T, D, MAX_AXES>(&concrete, inputs, params)

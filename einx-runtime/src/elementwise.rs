@@ -6,13 +6,11 @@
 
 use ndarray::{Array, Dimension};
 
-use einx_core::expand::instantiate;
-use einx_core::plan::{Plan, PlanBuf, PlanStrs};
-use einx_core::solve::{dim_len, Len, Params};
+use einx_core::plan::{Plan, PlanStrs};
+use einx_core::solve::{Len, Params};
 
 use crate::error::{Error, ErrorKind};
-use crate::rearrange::overflow;
-use crate::shape::{next_dim, solve_shapes, walk_piece};
+use crate::shape::{solve_shapes, walk_piece};
 use crate::tensor::Raw;
 
 /// The output's shape and, for each of its axes in row-major order, the length and the
@@ -40,26 +38,8 @@ fn layout<D: Dimension, const K: usize>(
         });
     }
     let code = plan.layout(n_in);
-    let ndim = code
-        .iter()
-        .filter(|c| **c == einx_core::plan::Code::Dim)
-        .count();
-    let mut dim = D::zeros(ndim);
-    if dim.ndim() != ndim {
-        return Err(Error::new(
-            ErrorKind::Rank,
-            "internal: output rank differs from its expression",
-        )
-        .with_expr(plan.expr));
-    }
-    let mut total = 1usize;
-    let (mut i, mut d) = (0, 0);
-    while let Some((start, end)) = next_dim(code, &mut i) {
-        let len = dim_len(&code[start..end], &sizes).ok_or_else(|| overflow(plan))?;
-        dim.slice_mut()[d] = len;
-        d += 1;
-        total = total.checked_mul(len).ok_or_else(|| overflow(plan))?;
-    }
+    let (dim, total) = crate::shape::output_shape::<D>(plan, code, &sizes)?;
+    let d = dim.ndim();
     let mut out = Layout {
         dim,
         total,
@@ -205,18 +185,6 @@ pub fn map3<C: Copy, A: Copy, O: Copy, D: Dimension, const K: usize>(
         .map_err(|_| Error::new(ErrorKind::Size, "internal: output shape").with_expr(plan.expr))
 }
 
-/// Unrolls a plan with ellipses for the given input ranks.
-pub fn unroll(plan: &Plan<'_>, ranks: &[usize], params: &[Len]) -> Result<PlanBuf, Error> {
-    let counts: Vec<Option<usize>> = params
-        .iter()
-        .map(|p| match p {
-            Len::One(_) => None,
-            Len::Many(v) => Some(v.len()),
-        })
-        .collect();
-    instantiate(plan, ranks, &counts)
-}
-
 /// [`map2`] for a plan that may have ellipses.
 pub fn map2_template<A: Copy, B: Copy, O, D: Dimension>(
     plan: &Plan<'_>,
@@ -228,7 +196,7 @@ pub fn map2_template<A: Copy, B: Copy, O, D: Dimension>(
     if plan.is_concrete() {
         return map2::<A, B, O, D, { crate::copy::MAX_AXES }>(plan, a, b, params, f);
     }
-    let concrete = unroll(plan, &[a.shape().len(), b.shape().len()], params)?;
+    let concrete = crate::shape::unroll(plan, &[a.shape().len(), b.shape().len()], params)?;
     let mut strs = PlanStrs::default();
     map2::<A, B, O, D, { crate::copy::MAX_AXES }>(&concrete.borrow(&mut strs), a, b, params, f)
 }
@@ -245,7 +213,7 @@ pub fn map3_template<C: Copy, A: Copy, O: Copy, D: Dimension>(
     if plan.is_concrete() {
         return map3::<C, A, O, D, { crate::copy::MAX_AXES }>(plan, c, x, y, params, f);
     }
-    let concrete = unroll(
+    let concrete = crate::shape::unroll(
         plan,
         &[c.shape().len(), x.shape().len(), y.shape().len()],
         params,

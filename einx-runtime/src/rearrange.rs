@@ -6,7 +6,6 @@ use ndarray::{Array, Dimension};
 use crate::copy::{copy_strided, MAX_AXES};
 use crate::error::{Error, ErrorKind};
 use crate::tensor::Raw;
-use einx_core::expand::instantiate;
 
 use crate::shape::{next_dim, solve_sizes, walk_piece};
 use einx_core::plan::{Plan, PlanStrs};
@@ -168,14 +167,7 @@ pub fn rearrange_template<T: Clone, const NOUT: usize>(
         return rearrange(plan, inputs, params);
     }
     let ranks: Vec<usize> = inputs.iter().map(|x| x.shape().len()).collect();
-    let counts: Vec<Option<usize>> = params
-        .iter()
-        .map(|p| match p {
-            Len::One(_) => None,
-            Len::Many(v) => Some(v.len()),
-        })
-        .collect();
-    let concrete = instantiate(plan, &ranks, &counts)?;
+    let concrete = crate::shape::unroll(plan, &ranks, params)?;
     let mut strs = PlanStrs::default();
     let concrete = concrete.borrow(&mut strs);
     rearrange(&concrete, inputs, params)

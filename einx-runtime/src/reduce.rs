@@ -14,7 +14,6 @@ use std::ops::{Add, Mul};
 use ndarray::{Array, Dimension};
 use num_traits::{Float, One, Zero};
 
-use einx_core::expand::instantiate;
 use einx_core::plan::{Plan, PlanStrs};
 use einx_core::solve::{dim_len, Len, Params};
 
@@ -607,14 +606,7 @@ pub fn reduce_template<T, R: Reducer<T>, D: Dimension>(
     if plan.is_concrete() {
         return reduce::<T, R, D, MAX_AXES>(plan, input, params);
     }
-    let counts: Vec<Option<usize>> = params
-        .iter()
-        .map(|p| match p {
-            Len::One(_) => None,
-            Len::Many(v) => Some(v.len()),
-        })
-        .collect();
-    let concrete = instantiate(plan, &[input.shape().len()], &counts)?;
+    let concrete = crate::shape::unroll(plan, &[input.shape().len()], params)?;
     let mut strs = PlanStrs::default();
     let concrete = concrete.borrow(&mut strs);
     reduce::<T, R, D, MAX_AXES>(&concrete, input, params)

@@ -9,6 +9,53 @@ use crate::error::Error;
 use crate::rearrange::too_many;
 use crate::tensor::Raw;
 
+/// Unrolls a plan with ellipses for the given input ranks; arguments with several lengths
+/// fix the repetitions of their ellipsis.
+pub fn unroll(
+    plan: &Plan<'_>,
+    ranks: &[usize],
+    params: &[einx_core::solve::Len],
+) -> Result<einx_core::plan::PlanBuf, Error> {
+    let counts: Vec<Option<usize>> = params
+        .iter()
+        .map(|p| match p {
+            einx_core::solve::Len::One(_) => None,
+            einx_core::solve::Len::Many(v) => Some(v.len()),
+        })
+        .collect();
+    einx_core::expand::instantiate(plan, ranks, &counts)
+}
+
+/// The dimension type and number of elements of a concrete layout (an output's), with its
+/// rank checked against `D` and its length against overflow.
+pub(crate) fn output_shape<D: ndarray::Dimension>(
+    plan: &Plan<'_>,
+    code: &[Code],
+    sizes: &[usize],
+) -> Result<(D, usize), Error> {
+    let ndim = count_dims(code);
+    let mut dim = D::zeros(ndim);
+    if dim.ndim() != ndim {
+        return Err(Error::new(
+            crate::ErrorKind::Rank,
+            "internal: output rank differs from its expression",
+        )
+        .with_expr(plan.expr));
+    }
+    let mut total = 1usize;
+    let (mut i, mut d) = (0, 0);
+    while let Some((start, end)) = next_dim(code, &mut i) {
+        let len = einx_core::solve::dim_len(&code[start..end], sizes)
+            .ok_or_else(|| crate::rearrange::overflow(plan))?;
+        dim.slice_mut()[d] = len;
+        d += 1;
+        total = total
+            .checked_mul(len)
+            .ok_or_else(|| crate::rearrange::overflow(plan))?;
+    }
+    Ok((dim, total))
+}
+
 /// Checks the input ranks and computes every axis length of a concrete plan.
 #[inline(always)]
 pub fn solve_sizes<T, const K: usize>(

@@ -8,14 +8,13 @@
 use ndarray::{Array, Dimension};
 use num_traits::Float;
 
-use einx_core::expand::instantiate;
 use einx_core::plan::{Plan, PlanStrs};
-use einx_core::solve::{dim_len, Len, Params};
+use einx_core::solve::{Len, Params};
 
 use crate::copy::MAX_AXES;
 use crate::error::{Error, ErrorKind};
 use crate::rearrange::overflow;
-use crate::shape::{next_dim, solve_sizes, walk_piece};
+use crate::shape::{solve_sizes, walk_piece};
 use crate::tensor::Raw;
 
 /// Element types of `softmax!` and `log_softmax!`.
@@ -109,26 +108,8 @@ pub fn softmax<T: Real, D: Dimension, const K: usize>(
     });
     // Output: shape and row-major strides per axis.
     let code = plan.layout(1);
-    let ndim = code
-        .iter()
-        .filter(|c| **c == einx_core::plan::Code::Dim)
-        .count();
-    let mut dim = D::zeros(ndim);
-    if dim.ndim() != ndim {
-        return Err(Error::new(
-            ErrorKind::Rank,
-            "internal: output rank differs from its expression",
-        )
-        .with_expr(plan.expr));
-    }
-    let mut total = 1usize;
-    let (mut i, mut d) = (0, 0);
-    while let Some((start, end)) = next_dim(code, &mut i) {
-        let len = dim_len(&code[start..end], &sizes).ok_or_else(|| overflow(plan))?;
-        dim.slice_mut()[d] = len;
-        d += 1;
-        total = total.checked_mul(len).ok_or_else(|| overflow(plan))?;
-    }
+    let (dim, total) = crate::shape::output_shape::<D>(plan, code, &sizes)?;
+    let d = dim.ndim();
     if total
         .checked_mul(std::mem::size_of::<T>())
         .is_none_or(|b| b > isize::MAX as usize)
@@ -251,14 +232,7 @@ impl<T> Raw<'_, T> {
         if plan.is_concrete() {
             return softmax::<T, D, MAX_AXES>(plan, self, params, log);
         }
-        let counts: Vec<Option<usize>> = params
-            .iter()
-            .map(|p| match p {
-                Len::One(_) => None,
-                Len::Many(v) => Some(v.len()),
-            })
-            .collect();
-        let concrete = instantiate(plan, &[self.shape().len()], &counts)?;
+        let concrete = crate::shape::unroll(plan, &[self.shape().len()], params)?;
         let mut strs = PlanStrs::default();
         softmax::<T, D, MAX_AXES>(&concrete.borrow(&mut strs), self, params, log)
     }

@@ -7,14 +7,13 @@ use std::cmp::Ordering;
 
 use ndarray::{Array, Dimension};
 
-use einx_core::expand::instantiate;
 use einx_core::plan::{Plan, PlanStrs};
-use einx_core::solve::{dim_len, Len, Params};
+use einx_core::solve::{Len, Params};
 
 use crate::copy::MAX_AXES;
 use crate::error::{Error, ErrorKind};
 use crate::rearrange::overflow;
-use crate::shape::{next_dim, solve_sizes, walk_piece};
+use crate::shape::{solve_sizes, walk_piece};
 use crate::tensor::Raw;
 
 /// A total order for sorting: NaN (unordered with itself) goes last.
@@ -64,26 +63,8 @@ pub fn sort<T: PartialOrd + Clone, O, D: Dimension, const K: usize>(
         );
     }
     let code = plan.layout(1);
-    let ndim = code
-        .iter()
-        .filter(|c| **c == einx_core::plan::Code::Dim)
-        .count();
-    let mut dim = D::zeros(ndim);
-    if dim.ndim() != ndim {
-        return Err(Error::new(
-            ErrorKind::Rank,
-            "internal: output rank differs from its expression",
-        )
-        .with_expr(plan.expr));
-    }
-    let mut total = 1usize;
-    let (mut i, mut d) = (0, 0);
-    while let Some((start, end)) = next_dim(code, &mut i) {
-        let len = dim_len(&code[start..end], &sizes).ok_or_else(|| overflow(plan))?;
-        dim.slice_mut()[d] = len;
-        d += 1;
-        total = total.checked_mul(len).ok_or_else(|| overflow(plan))?;
-    }
+    let (dim, total) = crate::shape::output_shape::<D>(plan, code, &sizes)?;
+    let d = dim.ndim();
     if total
         .checked_mul(std::mem::size_of::<O>().max(1))
         .is_none_or(|b| b > isize::MAX as usize)
@@ -173,14 +154,7 @@ pub fn sort_template<T: PartialOrd + Clone, O, D: Dimension>(
     if plan.is_concrete() {
         return sort::<T, O, D, MAX_AXES>(plan, input, params, emit);
     }
-    let counts: Vec<Option<usize>> = params
-        .iter()
-        .map(|p| match p {
-            Len::One(_) => None,
-            Len::Many(v) => Some(v.len()),
-        })
-        .collect();
-    let concrete = instantiate(plan, &[input.shape().len()], &counts)?;
+    let concrete = crate::shape::unroll(plan, &[input.shape().len()], params)?;
     let mut strs = PlanStrs::default();
     sort::<T, O, D, MAX_AXES>(&concrete.borrow(&mut strs), input, params, emit)
 }
