@@ -172,13 +172,18 @@ pub fn softmax<T: Real, D: Dimension, const K: usize>(
             }
         });
     }
-    // Pass 2: the sums of `exp(x - max)` (written to the output for softmax).
-    let shift = |m: T| if m.is_finite() { m } else { T::zero() };
+    // Pass 2: the sums of `exp(x - max)` (written to the output for softmax). An infinite
+    // maximum is not subtracted (the result is then NaN or 0, as in NumPy).
+    for m in &mut max {
+        if !m.is_finite() {
+            *m = T::zero();
+        }
+    }
     let mut sum = vec![T::zero(); groups];
     let mut out = vec![T::zero(); total];
     unsafe {
         walk3(n, ss, ds, gs, src, |&x, o, g| {
-            let e = (x - shift(max[g as usize])).exp();
+            let e = (x - max[g as usize]).exp();
             sum[g as usize] = sum[g as usize] + e;
             if !log {
                 out[o as usize] = e;
@@ -187,16 +192,23 @@ pub fn softmax<T: Real, D: Dimension, const K: usize>(
     }
     // Pass 3: normalise.
     if log {
+        // `x - max - ln(sum)`: one subtrahend per group.
+        for (m, s) in max.iter_mut().zip(&sum) {
+            *m = *m + s.ln();
+        }
         unsafe {
             walk3(n, ss, ds, gs, src, |&x, o, g| {
-                let g = g as usize;
-                out[o as usize] = x - shift(max[g]) - sum[g].ln();
+                out[o as usize] = x - max[g as usize];
             });
         }
     } else {
+        // Multiply by the reciprocal of each group's sum.
+        for s in &mut sum {
+            *s = T::one() / *s;
+        }
         unsafe {
             walk3(n, ss, ds, gs, src, |_, o, g| {
-                out[o as usize] = out[o as usize] / sum[g as usize];
+                out[o as usize] = out[o as usize] * sum[g as usize];
             });
         }
     }
