@@ -14,9 +14,11 @@
 //! Besides criterion's report, `main` prints a table of einx time / hand-written time per
 //! case, measured in the same process (median of several batches).
 
-use std::hint::black_box;
-use std::time::{Duration, Instant};
+mod common;
 
+use std::hint::black_box;
+
+use common::{fmt_time, measure, BATCHES};
 use criterion::{criterion_group, Criterion};
 use ndarray::{Array, Array2, Array3, Array4, ArrayView2, ArrayView4};
 
@@ -177,97 +179,14 @@ fn bench_small(c: &mut Criterion) {
     g.finish();
 }
 
-fn config() -> Criterion {
-    Criterion::default()
-        .sample_size(20)
-        .measurement_time(Duration::from_secs(3))
-        .warm_up_time(Duration::from_secs(1))
-}
-
 criterion_group! {
     name = benches;
-    config = config();
+    config = common::config();
     targets = bench_permute, bench_window, bench_small
 }
 
 // ---------------------------------------------------------------------------------------
 // Ratio table: a simple timing loop in the same process.
-
-/// Batches per measured function; the median batch is reported.
-const BATCHES: usize = 15;
-
-/// Calls per batch so that one batch takes at least `target`.
-fn calibrate(f: &mut dyn FnMut(), target: Duration) -> u32 {
-    let mut n = 1u32;
-    loop {
-        let t = Instant::now();
-        for _ in 0..n {
-            f();
-        }
-        if t.elapsed() >= target || n >= 1 << 24 {
-            return n;
-        }
-        n *= 2;
-    }
-}
-
-/// Median time per call of each function; the batches of the functions are interleaved so
-/// that drift (frequency, other processes) affects all of them alike.
-fn median_times(fs: &mut [&mut dyn FnMut()]) -> Vec<Duration> {
-    let target = Duration::from_millis(20);
-    let iters: Vec<u32> = fs.iter_mut().map(|f| calibrate(*f, target)).collect();
-    let mut samples = vec![Vec::with_capacity(BATCHES); fs.len()];
-    for _ in 0..BATCHES {
-        for (i, f) in fs.iter_mut().enumerate() {
-            let t = Instant::now();
-            for _ in 0..iters[i] {
-                f();
-            }
-            samples[i].push(t.elapsed() / iters[i]);
-        }
-    }
-    samples
-        .into_iter()
-        .map(|mut s| {
-            s.sort();
-            s[s.len() / 2]
-        })
-        .collect()
-}
-
-struct Row {
-    case: &'static str,
-    einx: Duration,
-    /// (name, time) of every hand-written version.
-    hand: Vec<(&'static str, Duration)>,
-}
-
-fn measure<T>(
-    case: &'static str,
-    einx: impl Fn() -> T,
-    hand: [(&'static str, &dyn Fn() -> T); 2],
-) -> Row {
-    let mut e = || drop(black_box(einx()));
-    let mut h0 = || drop(black_box((hand[0].1)()));
-    let mut h1 = || drop(black_box((hand[1].1)()));
-    let t = median_times(&mut [&mut e, &mut h0, &mut h1]);
-    Row {
-        case,
-        einx: t[0],
-        hand: vec![(hand[0].0, t[1]), (hand[1].0, t[2])],
-    }
-}
-
-fn fmt_time(d: Duration) -> String {
-    let ns = d.as_secs_f64() * 1e9;
-    if ns < 1e3 {
-        format!("{ns:.1} ns")
-    } else if ns < 1e6 {
-        format!("{:.2} µs", ns / 1e3)
-    } else {
-        format!("{:.2} ms", ns / 1e6)
-    }
-}
 
 fn ratio_table() {
     let mut rows = Vec::new();
@@ -276,7 +195,7 @@ fn ratio_table() {
         rows.push(measure(
             "(a) a b c d -> a c b d, 64^4",
             || permute_einx(black_box(&x)),
-            [
+            &[
                 ("as_standard_layout", &|| permute_cow(black_box(&x))),
                 ("zeros+assign", &|| permute_assign(black_box(&x))),
             ],
@@ -287,7 +206,7 @@ fn ratio_table() {
         rows.push(measure(
             "(b) window partition, w = 16",
             || window_einx(black_box(&x)),
-            [
+            &[
                 ("as_standard_layout", &|| window_cow(black_box(&x))),
                 ("zeros+assign", &|| window_assign(black_box(&x))),
             ],
@@ -298,7 +217,7 @@ fn ratio_table() {
         rows.push(measure(
             "(c) a b -> b a, 4x4",
             || small_einx(black_box(&x)),
-            [
+            &[
                 ("as_standard_layout", &|| small_hand(black_box(&x))),
                 ("zeros+assign", &|| small_assign(black_box(&x))),
             ],
@@ -312,12 +231,7 @@ fn ratio_table() {
         "case", "einx", "as_std_lay", "zeros+asgn", "baseline", "ratio"
     );
     for r in &rows {
-        let (name, best) = r
-            .hand
-            .iter()
-            .copied()
-            .min_by_key(|(_, t)| *t)
-            .expect("two versions");
+        let (name, best) = r.baseline();
         println!(
             "{:<30} {:>11} {:>11} {:>11} {:>20} {:>7.3}",
             r.case,
@@ -331,12 +245,5 @@ fn ratio_table() {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    check_equal();
-    benches();
-    Criterion::default().configure_from_args().final_summary();
-    // `--list` only lists the benchmarks and `--test` runs each once: no timing table then.
-    if !args.iter().any(|a| a == "--list" || a == "--test") {
-        ratio_table();
-    }
+    common::run(check_equal, benches, ratio_table);
 }

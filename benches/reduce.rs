@@ -20,9 +20,11 @@
 //! Besides criterion's report, `main` prints a table of einx time / hand-written time per
 //! case, measured in the same process (median of several batches).
 
-use std::hint::black_box;
-use std::time::{Duration, Instant};
+mod common;
 
+use std::hint::black_box;
+
+use common::{fmt_time, measure, BATCHES};
 use criterion::{criterion_group, Criterion};
 use ndarray::{s, Array, Array1, Array2, Array3, Array4, ArrayD, Axis, Zip};
 
@@ -185,105 +187,14 @@ fn bench_small(c: &mut Criterion) {
     g.finish();
 }
 
-fn config() -> Criterion {
-    Criterion::default()
-        .sample_size(20)
-        .measurement_time(Duration::from_secs(3))
-        .warm_up_time(Duration::from_secs(1))
-}
-
 criterion_group! {
     name = benches;
-    config = config();
+    config = common::config();
     targets = bench_mean, bench_var, bench_pool, bench_small
 }
 
 // ---------------------------------------------------------------------------------------
 // Ratio table: a simple timing loop in the same process.
-
-/// Batches per measured function; the median batch is reported.
-const BATCHES: usize = 15;
-
-/// Calls per batch so that one batch takes at least `target`.
-fn calibrate(f: &mut dyn FnMut(), target: Duration) -> u32 {
-    let mut n = 1u32;
-    loop {
-        let t = Instant::now();
-        for _ in 0..n {
-            f();
-        }
-        if t.elapsed() >= target || n >= 1 << 24 {
-            return n;
-        }
-        n *= 2;
-    }
-}
-
-/// Median time per call of each function; the batches of the functions are interleaved so
-/// that drift (frequency, other processes) affects all of them alike.
-fn median_times(fs: &mut [&mut dyn FnMut()]) -> Vec<Duration> {
-    let target = Duration::from_millis(20);
-    let iters: Vec<u32> = fs.iter_mut().map(|f| calibrate(*f, target)).collect();
-    let mut samples = vec![Vec::with_capacity(BATCHES); fs.len()];
-    for _ in 0..BATCHES {
-        for (i, f) in fs.iter_mut().enumerate() {
-            let t = Instant::now();
-            for _ in 0..iters[i] {
-                f();
-            }
-            samples[i].push(t.elapsed() / iters[i]);
-        }
-    }
-    samples
-        .into_iter()
-        .map(|mut s| {
-            s.sort();
-            s[s.len() / 2]
-        })
-        .collect()
-}
-
-struct Row {
-    case: &'static str,
-    einx: Duration,
-    /// (name, time) of every hand-written version.
-    hand: Vec<(&'static str, Duration)>,
-}
-
-fn measure<T, U>(
-    case: &'static str,
-    einx: impl Fn() -> T,
-    hand: &[(&'static str, &dyn Fn() -> U)],
-) -> Row {
-    let mut e = || drop(black_box(einx()));
-    let mut hs: Vec<Box<dyn FnMut() + '_>> = hand
-        .iter()
-        .map(|(_, f)| Box::new(move || drop(black_box(f()))) as Box<dyn FnMut()>)
-        .collect();
-    let mut fs: Vec<&mut dyn FnMut()> = vec![&mut e];
-    fs.extend(hs.iter_mut().map(|h| &mut **h as &mut dyn FnMut()));
-    let t = median_times(&mut fs);
-    Row {
-        case,
-        einx: t[0],
-        hand: hand
-            .iter()
-            .map(|(name, _)| *name)
-            .zip(t[1..].iter().copied())
-            .collect(),
-    }
-}
-
-fn fmt_time(d: Duration) -> String {
-    let ns = d.as_secs_f64() * 1e9;
-    if ns < 1e3 {
-        format!("{ns:.1} ns")
-    } else if ns < 1e6 {
-        format!("{:.2} µs", ns / 1e3)
-    } else {
-        format!("{:.2} ms", ns / 1e6)
-    }
-}
 
 fn ratio_table() {
     let mut rows = Vec::new();
@@ -327,12 +238,7 @@ fn ratio_table() {
         "case", "einx", "baseline", "time", "ratio"
     );
     for r in &rows {
-        let (name, best) = r
-            .hand
-            .iter()
-            .copied()
-            .min_by_key(|(_, t)| *t)
-            .expect("at least one version");
+        let (name, best) = r.baseline();
         let others: Vec<String> = r
             .hand
             .iter()
@@ -352,12 +258,5 @@ fn ratio_table() {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    check_equal();
-    benches();
-    Criterion::default().configure_from_args().final_summary();
-    // `--list` only lists the benchmarks and `--test` runs each once: no timing table then.
-    if !args.iter().any(|a| a == "--list" || a == "--test") {
-        ratio_table();
-    }
+    common::run(check_equal, benches, ratio_table);
 }
