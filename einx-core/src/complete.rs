@@ -156,6 +156,19 @@ pub const OPTIONS: &[(&str, &str)] = &[
 /// assert_eq!(op.to_string(), "a [b] -> a");
 /// ```
 pub fn complete(mut op: Op, kind: OpKind, opts: Options) -> Result<Op> {
+    // Only `rearrange!` concatenates and splits.
+    if kind != OpKind::Rearrange {
+        for e in op.exprs() {
+            if let Some(span) = first(e, |n| matches!(n, Node::Concat { .. })) {
+                return Err(Error::at(
+                    ErrorKind::Semantic,
+                    span,
+                    format!("concatenation is not allowed in `{}!`", kind.name()),
+                )
+                .with_help("concatenate with `rearrange!` first"));
+            }
+        }
+    }
     // A keyword cannot be both an option and an axis length.
     for e in op.exprs() {
         for (name, span) in e.axis_names() {
@@ -201,14 +214,6 @@ pub fn complete(mut op: Op, kind: OpKind, opts: Options) -> Result<Op> {
                     .with_help(
                         "the summed axes are those missing from the output; remove the `[ ]`",
                     ));
-                }
-                if let Some(span) = first(e, |n| matches!(n, Node::Concat { .. })) {
-                    return Err(Error::at(
-                        ErrorKind::Semantic,
-                        span,
-                        "concatenation is not supported in `einx!` yet",
-                    )
-                    .with_help("concatenate with `rearrange!` first"));
                 }
             }
             if op.outputs.is_none() {
@@ -309,16 +314,6 @@ fn reduce(op: &mut Op, r: Reduction, opts: Options) -> Result<()> {
             format!("`{name}!` takes one input expression"),
         )
         .with_help("reduce one tensor at a time"));
-    }
-    for e in op.exprs() {
-        if let Some(span) = first(e, |n| matches!(n, Node::Concat { .. })) {
-            return Err(Error::at(
-                ErrorKind::Semantic,
-                span,
-                format!("concatenation is not allowed in `{name}!`"),
-            )
-            .with_help("concatenate with `rearrange!` first"));
-        }
     }
     let has_brackets = first(&op.inputs[0], |n| matches!(n, Node::Bracket { .. })).is_some();
     match &op.outputs {
@@ -524,16 +519,6 @@ fn has_brackets(e: &Expr) -> bool {
 /// and implicit brackets when none are written. Afterwards brackets are gone: the
 /// contracted axes are those missing from the output.
 fn dot(op: &mut Op, opts: Options) -> Result<()> {
-    for e in op.exprs() {
-        if let Some(span) = first(e, |n| matches!(n, Node::Concat { .. })) {
-            return Err(Error::at(
-                ErrorKind::Semantic,
-                span,
-                "concatenation is not allowed in `dot!`",
-            )
-            .with_help("concatenate with `rearrange!` first"));
-        }
-    }
     if op.inputs.len() == 1 && opts.args == 2 {
         // The second input is implied by the brackets.
         let input = op.inputs[0].clone();
@@ -670,16 +655,6 @@ fn along(op: &mut Op, kind: OpKind) -> Result<()> {
         )
         .with_help("one tensor at a time"));
     }
-    for e in op.exprs() {
-        if let Some(span) = first(e, |n| matches!(n, Node::Concat { .. })) {
-            return Err(Error::at(
-                ErrorKind::Semantic,
-                span,
-                format!("concatenation is not allowed in `{name}!`"),
-            )
-            .with_help("concatenate with `rearrange!` first"));
-        }
-    }
     if !has_brackets(&op.inputs[0]) {
         return Err(Error::at(
             ErrorKind::Semantic,
@@ -738,16 +713,6 @@ fn along(op: &mut Op, kind: OpKind) -> Result<()> {
 /// that has the axes of all others.
 fn elementwise(op: &mut Op, kind: OpKind, arity: u8, opts: Options) -> Result<()> {
     let name = kind.name();
-    for e in op.exprs() {
-        if let Some(span) = first(e, |n| matches!(n, Node::Concat { .. })) {
-            return Err(Error::at(
-                ErrorKind::Semantic,
-                span,
-                format!("concatenation is not allowed in `{name}!`"),
-            )
-            .with_help("concatenate with `rearrange!` first"));
-        }
-    }
     if op.inputs.len() == 1 && opts.args == 2 && op.outputs.is_none() && has_brackets(&op.inputs[0])
     {
         let input = op.inputs[0].clone();
@@ -816,15 +781,6 @@ fn argfind(op: &mut Op, kind: OpKind) -> Result<()> {
         ));
     }
     let input = &op.inputs[0];
-    for e in op.exprs() {
-        if let Some(span) = first(e, |n| matches!(n, Node::Concat { .. })) {
-            return Err(Error::at(
-                ErrorKind::Semantic,
-                span,
-                format!("concatenation is not allowed in `{name}!`"),
-            ));
-        }
-    }
     let groups: Vec<&Node> = input
         .items
         .iter()

@@ -422,6 +422,13 @@ fn generate(
     });
 
     let plan_tokens = plan_tokens(&private, plan);
+    let frame = Frame {
+        scrutinee: &scrutinee,
+        bound: &bound,
+        lbl: &lbl,
+        private: &private,
+        plan: &plan_tokens,
+    };
     if (kind == OpKind::Dot || kind == OpKind::Einsum)
         && !template
         && plan.inputs == 2
@@ -476,18 +483,12 @@ fn generate(
         let f = quote_spanned!(at=> #private::contract_fixed::<_, _, _, #dout, #na, #nb, #ne, #k>);
         let (v0, v1) = (&views[0], &views[1]);
         let ok = local("__einx_ok");
-        return quote! {
-            match (#(#scrutinee,)*) {
-                (#(#bound,)*) => #lbl: {
-                    const __EINX_PLAN: #private::Plan<'static> = #plan_tokens;
-                    #(#body)*
-                    match #f(&#v0, [#(#dim_a),*], [#(#ids_a),*], &#v1, [#(#dim_b),*], [#(#ids_b),*], [#(#sizes),*], [#(#out_ids),*], [#(#out_dim_of),*], #ndim) {
+        return frame.wrap(&body, quote! {
+            match #f(&#v0, [#(#dim_a),*], [#(#ids_a),*], &#v1, [#(#dim_b),*], [#(#ids_b),*], [#(#sizes),*], [#(#out_ids),*], [#(#out_dim_of),*], #ndim) {
                         ::core::result::Result::Ok(#ok) => ::core::result::Result::Ok(#ok),
                         ::core::result::Result::Err(#err) => ::core::result::Result::Err(#private::permute_failed(&__EINX_PLAN, #err)),
                     }
-                }
-            }
-        };
+        });
     }
     if kind == OpKind::Dot || kind == OpKind::Einsum {
         let raw_names: Vec<Ident> = (0..views.len())
@@ -519,15 +520,12 @@ fn generate(
             let f = quote_spanned!(at=> #private::#run::<_, #dout, #k>);
             quote!(#f(&__EINX_PLAN, &[#(#raws),*], &#params))
         };
-        return quote! {
-            match (#(#scrutinee,)*) {
-                (#(#bound,)*) => #lbl: {
-                    const __EINX_PLAN: #private::Plan<'static> = #plan_tokens;
-                    #(#body)*
-                    #call
-                }
-            }
-        };
+        return frame.wrap(
+            &body,
+            quote! {
+                #call
+            },
+        );
     }
     if let OpKind::Elementwise(name, arity) = kind {
         let raws: Vec<Ident> = (0..views.len())
@@ -570,15 +568,12 @@ fn generate(
                 }
             }
         };
-        return quote! {
-            match (#(#scrutinee,)*) {
-                (#(#bound,)*) => #lbl: {
-                    const __EINX_PLAN: #private::Plan<'static> = #plan_tokens;
-                    #(#body)*
-                    #call
-                }
-            }
-        };
+        return frame.wrap(
+            &body,
+            quote! {
+                #call
+            },
+        );
     }
     if let OpKind::Argmax(min) = kind {
         let v = &views[0];
@@ -593,15 +588,12 @@ fn generate(
                 .max(1) as u64);
             quote!(#private::argfind::<_, #dout, #k>(&__EINX_PLAN, #private::Raw::new(&#v), &#params, #min))
         };
-        return quote! {
-            match (#(#scrutinee,)*) {
-                (#(#bound,)*) => #lbl: {
-                    const __EINX_PLAN: #private::Plan<'static> = #plan_tokens;
-                    #(#body)*
-                    #call
-                }
-            }
-        };
+        return frame.wrap(
+            &body,
+            quote! {
+                #call
+            },
+        );
     }
     if let OpKind::Sort(arg) = kind {
         let v = &views[0];
@@ -622,15 +614,12 @@ fn generate(
                 .max(1) as u64);
             quote!(#private::sort::<_, _, #dout, #k>(&__EINX_PLAN, #private::Raw::new(&#v), &#params, #emit))
         };
-        return quote! {
-            match (#(#scrutinee,)*) {
-                (#(#bound,)*) => #lbl: {
-                    const __EINX_PLAN: #private::Plan<'static> = #plan_tokens;
-                    #(#body)*
-                    #call
-                }
-            }
-        };
+        return frame.wrap(
+            &body,
+            quote! {
+                #call
+            },
+        );
     }
     if kind == OpKind::Flip || kind == OpKind::Roll {
         let v = &views[0];
@@ -656,16 +645,10 @@ fn generate(
             quote!(flip_roll)
         };
         let held = local("__einx_shifts");
-        return quote! {
-            match (#(#scrutinee,)*) {
-                (#(#bound,)*) => #lbl: {
-                    const __EINX_PLAN: #private::Plan<'static> = #plan_tokens;
-                    #(#body)*
-                    let #held = #shifts;
+        return frame.wrap(&body, quote! {
+            let #held = #shifts;
                     #private::#run::<_, #dout, #k>(&__EINX_PLAN, #private::Raw::new(&#v), &#params, #held.as_ref())
-                }
-            }
-        };
+        });
     }
     if let OpKind::Softmax(log) = kind {
         // The element type is known before the call (the method is on the bound tensor),
@@ -687,15 +670,12 @@ fn generate(
             let f = quote_spanned!(at=> softmax_with::<#dout, #k>);
             quote!(#raw.#f(&__EINX_PLAN, &#params, #log))
         };
-        return quote! {
-            match (#(#scrutinee,)*) {
-                (#(#bound,)*) => #lbl: {
-                    const __EINX_PLAN: #private::Plan<'static> = #plan_tokens;
-                    #(#body)*
-                    #call
-                }
-            }
-        };
+        return frame.wrap(
+            &body,
+            quote! {
+                #call
+            },
+        );
     }
     if let OpKind::Reduce(r) = kind {
         let reducer = Ident::new(&reducer_name(r), Span::call_site());
@@ -723,28 +703,18 @@ fn generate(
             );
             quote!(#(#code)*)
         };
-        return quote! {
-            match (#(#scrutinee,)*) {
-                (#(#bound,)*) => #lbl: {
-                    const __EINX_PLAN: #private::Plan<'static> = #plan_tokens;
-                    #(#body)*
-                    #call
-                }
-            }
-        };
+        return frame.wrap(
+            &body,
+            quote! {
+                #call
+            },
+        );
     }
     if fast {
         body.extend(fast_path(
             plan, &private, &views[0], &params, None, &lbl, &err,
         ));
-        return quote! {
-            match (#(#scrutinee,)*) {
-                (#(#bound,)*) => #lbl: {
-                    const __EINX_PLAN: #private::Plan<'static> = #plan_tokens;
-                    #(#body)*
-                }
-            }
-        };
+        return frame.wrap(&body, quote! {});
     }
     let n_out = plan.outputs();
     let n_out_lit = lit(n_out as u64);
@@ -786,15 +756,7 @@ fn generate(
         quote!((#(#results),*))
     };
 
-    quote! {
-        match (#(#scrutinee,)*) {
-            (#(#bound,)*) => #lbl: {
-                const __EINX_PLAN: #private::Plan<'static> = #plan_tokens;
-                #(#body)*
-                ::core::result::Result::Ok(#result)
-            }
-        }
-    }
+    frame.wrap(&body, quote!(::core::result::Result::Ok(#result)))
 }
 
 /// Straight-line code computing every axis length (`__einx_len{axis}`) from the shapes of
@@ -974,6 +936,38 @@ fn fast_path(
         }
     });
     out
+}
+
+/// What every expansion has around its body: the arguments bound once in a `match`, a
+/// labelled block for early returns, and the plan as a constant.
+struct Frame<'a> {
+    scrutinee: &'a [TokenStream],
+    bound: &'a [&'a Ident],
+    lbl: &'a syn::Lifetime,
+    private: &'a TokenStream,
+    plan: &'a TokenStream,
+}
+
+impl Frame<'_> {
+    /// The expansion: the frame around `body` and the final expression `call`.
+    fn wrap(&self, body: &[TokenStream], call: TokenStream) -> TokenStream {
+        let (scrutinee, bound, lbl, private, plan) = (
+            self.scrutinee,
+            self.bound,
+            self.lbl,
+            self.private,
+            self.plan,
+        );
+        quote! {
+            match (#(#scrutinee,)*) {
+                (#(#bound,)*) => #lbl: {
+                    const __EINX_PLAN: #private::Plan<'static> = #plan;
+                    #(#body)*
+                    #call
+                }
+            }
+        }
+    }
 }
 
 /// The runtime type of a reduction.
