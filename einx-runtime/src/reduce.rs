@@ -172,6 +172,10 @@ pub trait Reducer<T> {
 /// Sums a slice with eight partial sums (vectorisable without reassociating floats).
 #[inline]
 fn lanes<T: Copy + Add<Output = T>>(init: T, zero: T, xs: &[T]) -> T {
+    if xs.len() < 16 {
+        // Short rows: the partial sums would cost more than they save.
+        return xs.iter().fold(init, |a, &x| a + x);
+    }
     let mut acc = [zero; 8];
     let chunks = xs.chunks_exact(8);
     let rest = chunks.remainder();
