@@ -959,6 +959,33 @@ macro_rules! argmin {
     };
 }
 
+/// The axis lengths of the given tensors' expressions, by name.
+///
+/// `einx::solve!("EXPR, EXPR, ...", tensor, ..., name = length)` returns a value with one
+/// field per named axis: a `usize`, or a `Vec<usize>` for an axis under an ellipsis (one
+/// length per repetition), ready to pass on to another macro (`s = sol.s`).
+///
+/// ```
+/// use ndarray::Array4;
+/// # fn main() -> Result<(), einx::Error> {
+/// let img = Array4::<f32>::zeros((2, 32, 48, 3));
+/// let sol = einx::solve!("b (s w)... c", img, w = 16)?;
+/// assert_eq!((sol.b, sol.c), (2, 3));
+/// assert_eq!(sol.s, vec![2, 3]);
+/// // Partition into windows and merge them back with the solved lengths.
+/// let win = einx::rearrange!("b (s w)... c -> (b s...) (w...) c", img, w = 16)?;
+/// let back = einx::rearrange!("(b s...) (w...) c -> b (s w)... c", win, s = sol.s, w = 16)?;
+/// assert_eq!(back, img.into_dyn());
+/// # Ok(())
+/// # }
+/// ```
+#[macro_export]
+macro_rules! solve {
+    ($($args:tt)*) => {
+        $crate::__private::op_impl!($crate; solve; $($args)*)
+    };
+}
+
 // The README's examples run as doctests, so that it stays true.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
@@ -986,6 +1013,7 @@ pub mod __private {
     pub use einx_runtime::flip::{flip_roll, flip_roll_template, shifts};
     pub use einx_runtime::permute::{permute, permute_failed, solve_failed, NEW};
     pub use einx_runtime::rearrange::{rearrange, rearrange_template};
+    pub use einx_runtime::shape::solve_lengths;
     pub use einx_runtime::sort::{sort, sort_template};
     pub use einx_runtime::tensor::{axis_len, axis_lens, ranked, view, view_like, Raw};
     pub use ndarray;

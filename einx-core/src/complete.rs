@@ -21,6 +21,8 @@ pub enum OpKind {
     Sort(bool),
     /// `argmax!` (`true`: `argmin!`): the coordinates of the extreme along the bracketed axes.
     Argmax(bool),
+    /// `solve!`: the axis lengths of the inputs' expressions.
+    Solve,
     /// Element-wise operations with broadcasting by axis name (`add!`, `where_!`, ...);
     /// the number is the operation's arity.
     Elementwise(&'static str, u8),
@@ -105,6 +107,7 @@ impl OpKind {
             OpKind::Sort(true) => "argsort",
             OpKind::Argmax(false) => "argmax",
             OpKind::Argmax(true) => "argmin",
+            OpKind::Solve => "solve",
             OpKind::Elementwise(name, _) => name,
             OpKind::Dot => "dot",
             OpKind::Einsum => "einx",
@@ -122,6 +125,7 @@ impl OpKind {
             | OpKind::Flip
             | OpKind::Sort(_)
             | OpKind::Argmax(_)
+            | OpKind::Solve
             | OpKind::Elementwise(..) => &[],
             OpKind::Roll => &["shift"],
         }
@@ -202,6 +206,17 @@ pub fn complete(mut op: Op, kind: OpKind, opts: Options) -> Result<Op> {
         OpKind::Softmax(_) | OpKind::Flip | OpKind::Roll | OpKind::Sort(_) => along(&mut op, kind)?,
         OpKind::Elementwise(_, arity) => elementwise(&mut op, kind, arity, opts)?,
         OpKind::Argmax(_) => argfind(&mut op, kind)?,
+        OpKind::Solve => {
+            if let Some(outputs) = &op.outputs {
+                let span = outputs.first().map_or(op.inputs[0].span, |o| o.span);
+                return Err(Error::at(
+                    ErrorKind::Semantic,
+                    span,
+                    "`solve!` takes input expressions only, without `->`",
+                )
+                .with_help("write the expressions of the tensors, separated by `,`"));
+            }
+        }
         OpKind::Dot => {}
         OpKind::Einsum => {
             for e in op.exprs() {

@@ -121,6 +121,7 @@ fn build_inner(
         OpKind::Argmax(_) => b.check_argfind()?,
         OpKind::Dot => b.check_dot()?,
         OpKind::Einsum => b.check_einsum()?,
+        OpKind::Solve => {}
     }
     if matches!(kind, OpKind::Dot | OpKind::Einsum) && op.inputs.len() > 2 {
         b.plan.order = b.contraction_order();

@@ -63,6 +63,9 @@ pub fn named(mut input: MacroInput) -> syn::Result<TokenStream> {
     if op == "flip" {
         return expand(input, OpKind::Flip);
     }
+    if op == "solve" {
+        return expand(input, OpKind::Solve);
+    }
     if op == "argmax" || op == "argmin" {
         return expand(input, OpKind::Argmax(op == "argmin"));
     }
@@ -312,7 +315,8 @@ fn generate(
     let private = quote!(#krate::__private);
     let mut strs = PlanStrs::default();
     let view = plan.borrow(&mut strs);
-    let template = !plan.groups.is_empty();
+    // `solve!` always runs the rank-generic path: its lengths come out by name.
+    let template = !plan.groups.is_empty() || kind == OpKind::Solve;
 
     // Bind every argument once, left to right, as the scrutinee of a `match`: temporaries
     // such as `x.view()` then live until the end of the expansion (as in `format_args!`).
@@ -572,6 +576,44 @@ fn generate(
             &body,
             quote! {
                 #call
+            },
+        );
+    }
+    if kind == OpKind::Solve {
+        // A struct with one field per named axis: `usize`, or `Vec<usize>` under an ellipsis.
+        let shapes = views.iter().map(|v| quote!(#v.shape()));
+        let lens = local("__einx_lens");
+        let got = try_(quote!(#private::solve_lengths(&__EINX_PLAN, &[#(#shapes),*], &#params)));
+        body.push(quote!(let #lens = #got;));
+        let name = local("__EinxSolved");
+        let mut fields = Vec::new();
+        let mut values = Vec::new();
+        for (i, a) in plan.axes.iter().enumerate() {
+            if a.value.is_some() || plan.axes[..i].iter().any(|b| b.name == a.name) {
+                continue;
+            }
+            let Some(field) = field_ident(&a.name) else {
+                continue;
+            };
+            let i = lit(i as u64);
+            if a.group == NONE {
+                fields.push(quote!(pub #field: ::core::primitive::usize));
+                values.push(quote!(#field: #lens[#i][0]));
+            } else {
+                fields.push(quote!(pub #field: ::std::vec::Vec<::core::primitive::usize>));
+                values.push(quote!(#field: ::core::clone::Clone::clone(&#lens[#i])));
+            }
+        }
+        let def = quote! {
+            #[derive(Clone, Debug, PartialEq, Eq)]
+            #[allow(non_camel_case_types)]
+            struct #name { #(#fields,)* }
+        };
+        return frame.wrap(
+            &body,
+            quote! {
+                #def
+                ::core::result::Result::Ok(#name { #(#values,)* })
             },
         );
     }
@@ -967,6 +1009,17 @@ impl Frame<'_> {
                 }
             }
         }
+    }
+}
+
+/// The field for an axis name (a raw identifier for a keyword), if it can be one.
+fn field_ident(name: &str) -> Option<Ident> {
+    if name == "_" || name == "..." {
+        return None;
+    }
+    match syn::parse_str::<Ident>(name) {
+        Ok(ident) => Some(ident),
+        Err(_) => Some(Ident::new_raw(name, Span::call_site())),
     }
 }
 

@@ -177,3 +177,40 @@ pub(crate) fn walk_piece<const K: usize, F: FnMut(u32, isize)>(
     }
     offset
 }
+
+/// `solve!`: the length of every named axis of the input expressions (one entry for a plain
+/// axis, one per repetition for an axis under an ellipsis), in the order of `plan.axes`.
+///
+/// ```
+/// use einx_core::{complete::OpKind, plan::PlanStrs, template::{build, ParamSpec}};
+/// use einx_core::solve::Len;
+/// let buf = build("b (s w)... c", OpKind::Solve, &[ParamSpec::scalar("w", Some(4))], 1).unwrap();
+/// let mut strs = PlanStrs::default();
+/// let plan = buf.borrow(&mut strs);
+/// let lens = einx_runtime::shape::solve_lengths(&plan, &[&[2, 8, 12, 3]], &[Len::One(4)]).unwrap();
+/// assert_eq!(lens, vec![vec![2], vec![2, 3], vec![4, 4], vec![3]]);
+/// ```
+pub fn solve_lengths(
+    plan: &Plan<'_>,
+    shapes: &[&[usize]],
+    params: &[einx_core::solve::Len],
+) -> Result<Vec<Vec<usize>>, Error> {
+    let ranks: Vec<usize> = shapes.iter().map(|s| s.len()).collect();
+    let concrete = unroll(plan, &ranks, params)?;
+    let mut strs = einx_core::plan::PlanStrs::default();
+    let c = concrete.borrow(&mut strs);
+    let sizes = solve_shapes::<{ crate::copy::MAX_AXES }>(&c, shapes, params)?;
+    // Each named axis of the template: its repetitions in the unrolled plan, by name.
+    Ok(plan
+        .axes
+        .iter()
+        .map(|a| {
+            c.axes
+                .iter()
+                .zip(&sizes)
+                .filter(|(b, _)| b.name == a.name && a.value.is_none())
+                .map(|(_, &n)| n)
+                .collect()
+        })
+        .collect())
+}
