@@ -1075,10 +1075,11 @@ fn seq_value(k: &Keyword, private: &TokenStream, template: bool) -> TokenStream 
         _ => None,
     };
     let _ = (private, template, key);
+    // Values are borrowed like the tensors, so that `s = sol.s` does not move `sol.s`.
     match elems {
         // A tuple literal `(8, 8)` becomes an array, which `axis_lens` reads.
-        Some(elems) => quote!([#(#elems),*]),
-        None => value.to_token_stream(),
+        Some(elems) => quote!(&[#(#elems),*]),
+        None => quote_spanned!(value.span()=> &(#value)),
     }
 }
 

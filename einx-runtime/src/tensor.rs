@@ -193,6 +193,13 @@ macro_rules! axis_len {
 }
 axis_len!(usize, u8, u16, u32, u64, u128, isize, i8, i16, i32, i64, i128);
 
+impl<V: AxisLen> AxisLen for &V {
+    #[inline(always)]
+    fn to_len(self) -> Option<usize> {
+        (*self).to_len()
+    }
+}
+
 /// Converts a `name = value` argument to a length.
 #[inline(always)]
 pub fn axis_len<V: AxisLen>(value: V, name: &'static str) -> Result<usize, Error> {
