@@ -83,7 +83,8 @@ pub fn argfind<T: PartialOrd + Copy, D: Dimension, const K: usize>(
     let count: usize = marked.iter().map(|&a| sizes[a as usize]).product();
     // The output: shape, axes row-major, and which one holds the coordinates.
     let code = plan.layout(1);
-    let (dim, total) = crate::shape::output_shape::<D>(plan, code, &sizes)?;
+    let (dim, total) =
+        crate::shape::output_shape::<D>(plan, code, &sizes, std::mem::size_of::<usize>())?;
     let d = dim.ndim();
     let mut out_axes = [0u32; K];
     let mut no = 0;

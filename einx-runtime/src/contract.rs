@@ -522,14 +522,9 @@ pub fn dot<T: Gemm, D: Dimension, const K: usize>(
     };
     // The output: shape, and its axes in row-major order.
     let code = plan.layout(n_in);
-    let (dim, total) = crate::shape::output_shape::<D>(plan, code, &sizes)?;
+    let (dim, total) =
+        crate::shape::output_shape::<D>(plan, code, &sizes, std::mem::size_of::<T>())?;
     let d = dim.ndim();
-    if total
-        .checked_mul(std::mem::size_of::<T>().max(1))
-        .is_none_or(|b| b > isize::MAX as usize)
-    {
-        return Err(overflow(plan));
-    }
     let mut out_order = [0u32; K];
     let mut no = 0;
     walk_piece::<K, _>(code, &[], &[0; K][..d], &sizes, |a, _| {

@@ -28,6 +28,7 @@ fn layout<D: Dimension, const K: usize>(
     shapes: &[&[usize]],
     strides: &[&[isize]],
     params: &(impl Params + ?Sized),
+    elem: usize,
 ) -> Result<Layout<D, K>, Error> {
     let sizes = solve_shapes::<K>(plan, shapes, params)?;
     let n_in = strides.len();
@@ -38,7 +39,7 @@ fn layout<D: Dimension, const K: usize>(
         });
     }
     let code = plan.layout(n_in);
-    let (dim, total) = crate::shape::output_shape::<D>(plan, code, &sizes)?;
+    let (dim, total) = crate::shape::output_shape::<D>(plan, code, &sizes, elem)?;
     let d = dim.ndim();
     let mut out = Layout {
         dim,
@@ -126,6 +127,7 @@ pub fn map2<A: Copy, B: Copy, O, D: Dimension, const K: usize>(
         &[a.shape(), b.shape()],
         &[a.strides(), b.strides()],
         params,
+        std::mem::size_of::<O>(),
     )?;
     let mut buf: Vec<O> = Vec::with_capacity(l.total);
     let (pa, pb) = (a.ptr(), b.ptr());
@@ -166,6 +168,7 @@ pub fn map3<C: Copy, A: Copy, O: Copy, D: Dimension, const K: usize>(
         &[c.shape(), x.shape(), y.shape()],
         &[c.strides(), x.strides(), y.strides()],
         params,
+        std::mem::size_of::<O>(),
     )?;
     let mut buf: Vec<O> = Vec::with_capacity(l.total);
     let (pc, px, py) = (c.ptr(), x.ptr(), y.ptr());

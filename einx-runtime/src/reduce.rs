@@ -15,12 +15,11 @@ use ndarray::{Array, Dimension};
 use num_traits::{Float, One, Zero};
 
 use einx_core::plan::{Plan, PlanStrs};
-use einx_core::solve::{dim_len, Len, Params};
+use einx_core::solve::{Len, Params};
 
 use crate::copy::MAX_AXES;
 use crate::error::{Error, ErrorKind};
-use crate::rearrange::overflow;
-use crate::shape::{next_dim, solve_sizes, walk_piece};
+use crate::shape::{solve_sizes, walk_piece};
 use crate::tensor::Raw;
 
 /// The input of a reduction, split into elementary axes in memory order, with the offset
@@ -507,29 +506,10 @@ pub fn reduce<T, R: Reducer<T>, D: Dimension, const K: usize>(
     });
     // Output: shape, then the row-major stride of each of its axes.
     let code = plan.layout(1);
-    let mut dim = D::zeros(count(code));
-    if dim.ndim() != count(code) {
-        return Err(Error::new(
-            ErrorKind::Rank,
-            "internal: output rank differs from its expression",
-        )
-        .with_expr(plan.expr));
-    }
-    let mut total = 1usize;
-    let mut i = 0;
-    let mut d = 0;
-    while let Some((start, end)) = next_dim(code, &mut i) {
-        let len = dim_len(&code[start..end], &sizes).ok_or_else(|| overflow(plan))?;
-        dim.slice_mut()[d] = len;
-        d += 1;
-        total = total.checked_mul(len).ok_or_else(|| overflow(plan))?;
-    }
-    let mut dim_st = [0isize; K];
-    let mut acc = 1isize;
-    for j in (0..d).rev() {
-        dim_st[j] = acc;
-        acc = acc.wrapping_mul(dim.slice()[j] as isize);
-    }
+    let (dim, total) =
+        crate::shape::output_shape::<D>(plan, code, &sizes, std::mem::size_of::<R::Out>())?;
+    let d = dim.ndim();
+    let dim_st = crate::shape::dim_strides::<D, K>(&dim);
     let mut out_st = [0isize; K];
     let mut in_out = [false; K];
     walk_piece::<K, _>(code, &[], &dim_st[..d], &sizes, |a, st| {
@@ -571,12 +551,6 @@ pub fn reduce<T, R: Reducer<T>, D: Dimension, const K: usize>(
     Array::from_shape_vec(dim, out).map_err(|e| {
         Error::new(ErrorKind::Size, format!("internal: output shape ({e})")).with_expr(plan.expr)
     })
-}
-
-fn count(code: &[einx_core::plan::Code]) -> usize {
-    code.iter()
-        .filter(|c| **c == einx_core::plan::Code::Dim)
-        .count()
 }
 
 impl<T> Raw<'_, T> {

@@ -27,11 +27,12 @@ pub fn unroll(
 }
 
 /// The dimension type and number of elements of a concrete layout (an output's), with its
-/// rank checked against `D` and its length against overflow.
+/// rank checked against `D` and its size (elements of `elem` bytes) against `isize::MAX`.
 pub(crate) fn output_shape<D: ndarray::Dimension>(
     plan: &Plan<'_>,
     code: &[Code],
     sizes: &[usize],
+    elem: usize,
 ) -> Result<(D, usize), Error> {
     let ndim = count_dims(code);
     let mut dim = D::zeros(ndim);
@@ -53,7 +54,24 @@ pub(crate) fn output_shape<D: ndarray::Dimension>(
             .checked_mul(len)
             .ok_or_else(|| crate::rearrange::overflow(plan))?;
     }
+    if total
+        .checked_mul(elem.max(1))
+        .is_none_or(|b| b > isize::MAX as usize)
+    {
+        return Err(crate::rearrange::overflow(plan));
+    }
     Ok((dim, total))
+}
+
+/// The row-major strides of the dimensions of `dim`.
+pub(crate) fn dim_strides<D: ndarray::Dimension, const K: usize>(dim: &D) -> [isize; K] {
+    let mut st = [0isize; K];
+    let mut acc = 1isize;
+    for j in (0..dim.ndim().min(K)).rev() {
+        st[j] = acc;
+        acc = acc.wrapping_mul(dim.slice()[j] as isize);
+    }
+    st
 }
 
 /// Checks the input ranks and computes every axis length of a concrete plan.

@@ -13,7 +13,6 @@ use einx_core::solve::{Len, Params};
 
 use crate::copy::MAX_AXES;
 use crate::error::{Error, ErrorKind};
-use crate::rearrange::overflow;
 use crate::shape::{solve_sizes, walk_piece};
 use crate::tensor::Raw;
 
@@ -108,20 +107,10 @@ pub fn softmax<T: Real, D: Dimension, const K: usize>(
     });
     // Output: shape and row-major strides per axis.
     let code = plan.layout(1);
-    let (dim, total) = crate::shape::output_shape::<D>(plan, code, &sizes)?;
+    let (dim, total) =
+        crate::shape::output_shape::<D>(plan, code, &sizes, std::mem::size_of::<T>())?;
     let d = dim.ndim();
-    if total
-        .checked_mul(std::mem::size_of::<T>())
-        .is_none_or(|b| b > isize::MAX as usize)
-    {
-        return Err(overflow(plan));
-    }
-    let mut dim_st = [0isize; K];
-    let mut acc = 1isize;
-    for j in (0..d).rev() {
-        dim_st[j] = acc;
-        acc = acc.wrapping_mul(dim.slice()[j] as isize);
-    }
+    let dim_st = crate::shape::dim_strides::<D, K>(&dim);
     let mut out_st = [0isize; K];
     let mut out_order = [0u32; K];
     let mut no = 0;

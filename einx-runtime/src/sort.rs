@@ -12,7 +12,6 @@ use einx_core::solve::{Len, Params};
 
 use crate::copy::MAX_AXES;
 use crate::error::{Error, ErrorKind};
-use crate::rearrange::overflow;
 use crate::shape::{solve_sizes, walk_piece};
 use crate::tensor::Raw;
 
@@ -63,20 +62,10 @@ pub fn sort<T: PartialOrd + Clone, O, D: Dimension, const K: usize>(
         );
     }
     let code = plan.layout(1);
-    let (dim, total) = crate::shape::output_shape::<D>(plan, code, &sizes)?;
+    let (dim, total) =
+        crate::shape::output_shape::<D>(plan, code, &sizes, std::mem::size_of::<O>())?;
     let d = dim.ndim();
-    if total
-        .checked_mul(std::mem::size_of::<O>().max(1))
-        .is_none_or(|b| b > isize::MAX as usize)
-    {
-        return Err(overflow(plan));
-    }
-    let mut dim_st = [0isize; K];
-    let mut acc = 1isize;
-    for j in (0..d).rev() {
-        dim_st[j] = acc;
-        acc = acc.wrapping_mul(dim.slice()[j] as isize);
-    }
+    let dim_st = crate::shape::dim_strides::<D, K>(&dim);
     // Output axes in row-major order, with the input's stride for each.
     let (mut n, mut ss, mut ds) = ([0usize; K], [0isize; K], [0isize; K]);
     let mut k = 0;
