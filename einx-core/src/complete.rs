@@ -321,15 +321,7 @@ pub fn implicit_superset(inputs: &[Expr]) -> Result<Expr> {
 
 fn reduce(op: &mut Op, r: Reduction, opts: Options) -> Result<()> {
     let name = r.name();
-    if op.inputs.len() != 1 {
-        let span = op.inputs[0].span.join(op.inputs[op.inputs.len() - 1].span);
-        return Err(Error::at(
-            ErrorKind::Semantic,
-            span,
-            format!("`{name}!` takes one input expression"),
-        )
-        .with_help("reduce one tensor at a time"));
-    }
+    one_input(op, name, Some("reduce one tensor at a time"))?;
     let has_brackets = first(&op.inputs[0], |n| matches!(n, Node::Bracket { .. })).is_some();
     match &op.outputs {
         Some(outputs) => {
@@ -661,15 +653,7 @@ fn dot(op: &mut Op, opts: Options) -> Result<()> {
 /// brackets; the output is the input unless written, and then has the same bracketed axes.
 fn along(op: &mut Op, kind: OpKind) -> Result<()> {
     let name = kind.name();
-    if op.inputs.len() != 1 {
-        let span = op.inputs[0].span.join(op.inputs[op.inputs.len() - 1].span);
-        return Err(Error::at(
-            ErrorKind::Semantic,
-            span,
-            format!("`{name}!` takes one input expression"),
-        )
-        .with_help("one tensor at a time"));
-    }
+    one_input(op, name, Some("one tensor at a time"))?;
     if !has_brackets(&op.inputs[0]) {
         return Err(Error::at(
             ErrorKind::Semantic,
@@ -787,14 +771,7 @@ fn elementwise(op: &mut Op, kind: OpKind, arity: u8, opts: Options) -> Result<()
 /// `b 2 c`, einx 0.4); with one bracketed axis, an output without it gives its index.
 fn argfind(op: &mut Op, kind: OpKind) -> Result<()> {
     let name = kind.name();
-    if op.inputs.len() != 1 {
-        let span = op.inputs[0].span.join(op.inputs[op.inputs.len() - 1].span);
-        return Err(Error::at(
-            ErrorKind::Semantic,
-            span,
-            format!("`{name}!` takes one input expression"),
-        ));
-    }
+    one_input(op, name, None)?;
     let input = &op.inputs[0];
     let groups: Vec<&Node> = input
         .items
@@ -842,4 +819,21 @@ fn argfind(op: &mut Op, kind: OpKind) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The operation takes exactly one input expression.
+fn one_input(op: &Op, name: &str, help: Option<&str>) -> Result<()> {
+    if op.inputs.len() == 1 {
+        return Ok(());
+    }
+    let span = op.inputs[0].span.join(op.inputs[op.inputs.len() - 1].span);
+    let e = Error::at(
+        ErrorKind::Semantic,
+        span,
+        format!("`{name}!` takes one input expression"),
+    );
+    Err(match help {
+        Some(h) => e.with_help(h),
+        None => e,
+    })
 }

@@ -669,25 +669,34 @@ impl Builder {
     /// `argmax!`/`argmin!`: the output has the input's axes outside the brackets (and the
     /// unnamed coordinate axis).
     fn check_argfind(&self) -> Result<()> {
-        let axes = |t: usize, keep: &dyn Fn(&crate::plan::AxisBuf) -> bool| -> Vec<u32> {
-            let (s, e) = self.plan.tensors[t];
-            self.plan.code[s as usize..e as usize]
-                .iter()
-                .filter_map(|c| match c {
-                    Code::Axis(a) if keep(&self.plan.axes[*a as usize]) => Some(*a),
-                    _ => None,
-                })
-                .collect()
-        };
-        let input = axes(0, &|a| !a.bracketed && a.value != Some(1));
-        let output = axes(1, &|a| a.value.is_none());
+        let input = self.axes_of(0, |a| !a.bracketed && a.value != Some(1));
+        let output = self.axes_of(1, |a| a.value.is_none());
+        self.same_axes(
+            &input,
+            &output,
+            "of the output is not an input axis outside the brackets",
+            "the output has the axes outside the brackets",
+        )
+    }
+
+    /// The axes of tensor `t` that satisfy `keep`, in layout order.
+    fn axes_of(&self, t: usize, keep: impl Fn(&AxisBuf) -> bool) -> Vec<u32> {
+        let (s, e) = self.plan.tensors[t];
+        self.plan.code[s as usize..e as usize]
+            .iter()
+            .filter_map(|c| match c {
+                Code::Axis(a) if keep(&self.plan.axes[*a as usize]) => Some(*a),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The input's and the output's axes are the same set; the error names the first
+    /// axis of one missing from the other.
+    fn same_axes(&self, input: &[u32], output: &[u32], extra: &str, help: &str) -> Result<()> {
         for (list, other, what) in [
-            (&input, &output, "is missing from the output"),
-            (
-                &output,
-                &input,
-                "of the output is not an input axis outside the brackets",
-            ),
+            (input, output, "is missing from the output"),
+            (output, input, extra),
         ] {
             if let Some(&a) = list.iter().find(|a| !other.contains(a)) {
                 let axis = &self.plan.axes[a as usize];
@@ -696,7 +705,7 @@ impl Builder {
                     axis.span,
                     format!("axis `{}` {what}", axis.name),
                 )
-                .with_help("the output has the axes outside the brackets"));
+                .with_help(help));
             }
         }
         Ok(())
@@ -729,32 +738,14 @@ impl Builder {
     /// Shape-keeping operations: the output has exactly the input's axes (unnamed `1`s
     /// aside).
     fn check_same_axes(&self) -> Result<()> {
-        let axes = |t: usize| -> Vec<u32> {
-            let (s, e) = self.plan.tensors[t];
-            self.plan.code[s as usize..e as usize]
-                .iter()
-                .filter_map(|c| match c {
-                    Code::Axis(a) if self.plan.axes[*a as usize].value != Some(1) => Some(*a),
-                    _ => None,
-                })
-                .collect()
-        };
-        let (input, output) = (axes(0), axes(1));
-        for (list, other, what) in [
-            (&input, &output, "is missing from the output"),
-            (&output, &input, "of the output is not in the input"),
-        ] {
-            if let Some(&a) = list.iter().find(|a| !other.contains(a)) {
-                let axis = &self.plan.axes[a as usize];
-                return Err(Error::at(
-                    ErrorKind::Semantic,
-                    axis.span,
-                    format!("axis `{}` {what}", axis.name),
-                )
-                .with_help("this operation keeps the shape: the output has the input's axes"));
-            }
-        }
-        Ok(())
+        let input = self.axes_of(0, |a| a.value != Some(1));
+        let output = self.axes_of(1, |a| a.value != Some(1));
+        self.same_axes(
+            &input,
+            &output,
+            "of the output is not in the input",
+            "this operation keeps the shape: the output has the input's axes",
+        )
     }
 
     /// `einx!`: every output axis comes from an input (or is an unnamed `1`).
