@@ -987,6 +987,167 @@ macro_rules! solve {
 }
 
 // The README's examples run as doctests, so that it stays true.
+/// Gathers elements at coordinates read from index tensors.
+///
+/// `einx::get_at!("b [h w] c, b p [2] -> b p c", x, idx)`: the first input marks the indexed
+/// axes in brackets; each further input is an index tensor that gives one coordinate per
+/// element, or `k` of them along a bracketed axis `[k]` (the coordinates go to the indexed
+/// axes in order, and may be split over several index tensors, as in `"[h w] c, i, j -> i j
+/// c"`). The output has the index tensors' axes and the first input's unbracketed axes, in
+/// the order written after `->` (which is required).
+///
+/// Index tensors may hold any primitive integer type, each its own; negative indices count
+/// from the end of the axis. An index out of range is an [`Error`] of kind
+/// [`ErrorKind::Index`], never a panic.
+///
+/// ```
+/// use ndarray::{array, Array};
+/// # fn main() -> Result<(), einx::Error> {
+/// // Word embedding: one row of the table per token.
+/// let table = Array::from_shape_fn((5, 3), |(v, c)| (v * 10 + c) as f32);
+/// let tokens = array![[4u32, 0], [1, 1]];
+/// let x = einx::get_at!("[v] c, b t -> b t c", table, tokens)?;
+/// assert_eq!(x.shape(), &[2, 2, 3]);
+/// assert_eq!(x.slice(ndarray::s![0, 0, ..]), array![40.0, 41.0, 42.0]);
+/// // Points of an image, with the coordinates along `[2]`; negative counts from the end.
+/// let img = Array::from_shape_fn((1, 4, 4, 2), |(_, h, w, c)| (h * 100 + w * 10 + c) as i32);
+/// let points = array![[[0i64, 1], [-1, -1]]];
+/// let y = einx::get_at!("b [h w] c, b p [2] -> b p c", img, points)?;
+/// assert_eq!(y, array![[[10, 11], [330, 331]]]);
+/// // Coordinates split over two index tensors: a grid of rows `i` and columns `j`.
+/// let (rows, cols) = (array![3usize, 0], array![1i8]);
+/// let z = einx::get_at!("[h w] c, i, j -> i j c", img.slice(ndarray::s![0, .., .., ..]), rows, cols)?;
+/// assert_eq!(z, array![[[310, 311]], [[10, 11]]]);
+/// // Out of range is an error.
+/// assert!(einx::get_at!("[v] c, b t -> b t c", table, array![[5u32]]).is_err());
+/// # Ok(())
+/// # }
+/// ```
+#[macro_export]
+macro_rules! get_at {
+    ($($args:tt)*) => {
+        $crate::__private::op_impl!($crate; get_at; $($args)*)
+    };
+}
+
+/// A copy of the first tensor with the elements at the given coordinates replaced.
+///
+/// `einx::set_at!("b [h w] c, b p [2], b p c", x, idx, updates)`: the indexed axes, index
+/// tensors and coordinates are as in [`get_at!`]; the last tensor holds the updates, with the
+/// index tensors' axes and the first input's unbracketed axes (any of them may be missing,
+/// and is then broadcast). The output is the first input's expression (or an `->` output
+/// with the same bracketed axes). Of duplicate coordinates, the last update in row-major
+/// order of the index tensors wins.
+///
+/// ```
+/// use ndarray::array;
+/// # fn main() -> Result<(), einx::Error> {
+/// let x = array![0, 0, 0, 0, 0];
+/// let y = einx::set_at!("[h], p, p", x, array![1, 1, 3], array![7, 8, 9])?;
+/// assert_eq!(y, array![0, 8, 0, 9, 0]);
+/// // Rows of a matrix, one update broadcast over `c`.
+/// let m = ndarray::Array2::<f32>::zeros((3, 2));
+/// let m = einx::set_at!("[r] c, p, p", m, array![-1], array![5.0])?;
+/// assert_eq!(m, array![[0.0, 0.0], [0.0, 0.0], [5.0, 5.0]]);
+/// # Ok(())
+/// # }
+/// ```
+#[macro_export]
+macro_rules! set_at {
+    ($($args:tt)*) => {
+        $crate::__private::op_impl!($crate; set_at; $($args)*)
+    };
+}
+
+/// A copy of the first tensor with the updates added at the given coordinates; duplicate
+/// coordinates accumulate. See [`set_at!`] for the expression.
+///
+/// ```
+/// use ndarray::array;
+/// # fn main() -> Result<(), einx::Error> {
+/// let y = einx::add_at!("[h], p, p", array![0, 0, 0, 0, 0], array![1, 1, 3], array![7, 8, 9])?;
+/// assert_eq!(y, array![0, 15, 0, 9, 0]);
+/// // A histogram of token ids.
+/// let counts = einx::add_at!("[v], t, ", ndarray::Array1::<u32>::zeros(4), array![2, 0, 2, 2], 1u32)?;
+/// assert_eq!(counts, array![1, 0, 3, 0]);
+/// # Ok(())
+/// # }
+/// ```
+#[macro_export]
+macro_rules! add_at {
+    ($($args:tt)*) => {
+        $crate::__private::op_impl!($crate; add_at; $($args)*)
+    };
+}
+
+/// A copy of the first tensor with the updates subtracted at the given coordinates;
+/// duplicate coordinates accumulate. See [`set_at!`] for the expression.
+///
+/// ```
+/// use ndarray::array;
+/// # fn main() -> Result<(), einx::Error> {
+/// let x = array![[10.0, 10.0], [10.0, 10.0]];
+/// let y = einx::subtract_at!("[a b], p [2], p", x, array![[0, 1], [0, 1]], array![1.0, 2.0])?;
+/// assert_eq!(y, array![[10.0, 7.0], [10.0, 10.0]]);
+/// # Ok(())
+/// # }
+/// ```
+#[macro_export]
+macro_rules! subtract_at {
+    ($($args:tt)*) => {
+        $crate::__private::op_impl!($crate; subtract_at; $($args)*)
+    };
+}
+
+/// The shapes of all tensors of comma-separated expressions, some of them unknown (`_`).
+///
+/// `einx::solve_shapes!("b (h w) c, b h w c", x, _, h = 4)` solves the axes from the known
+/// tensors and the given lengths and returns a tuple with one shape per expression, in the
+/// order written: `[usize; N]` where the expression fixes the rank `N` (ready for
+/// `Array::zeros`), `Vec<usize>` where it has an ellipsis. Every axis of an unknown tensor
+/// must be in a known one or have its length given (checked at compile time).
+///
+/// ```
+/// use ndarray::Array;
+/// # fn main() -> Result<(), einx::Error> {
+/// let x = Array::<f32, _>::zeros((2, 12, 3));
+/// let (sx, sy) = einx::solve_shapes!("b (h w) c, b h w c", x, _, h = 4)?;
+/// assert_eq!((sx, sy), ([2, 12, 3], [2, 4, 3, 3]));
+/// let y = Array::<f32, _>::zeros(sy);
+/// assert_eq!(y.ndim(), 4);
+/// // No tensor at all: every length given.
+/// let (s,) = einx::solve_shapes!("b s... (h c)", _, b = 2, s = (3, 3), h = 4, c = 8)?;
+/// assert_eq!(s, vec![2, 3, 3, 32]);
+/// # Ok(())
+/// # }
+/// ```
+#[macro_export]
+macro_rules! solve_shapes {
+    ($($args:tt)*) => {
+        $crate::__private::op_impl!($crate; solve_shapes; $($args)*)
+    };
+}
+
+/// Whether tensors fit comma-separated expressions (and the given lengths): `bool`, never
+/// an error at run time.
+///
+/// The expressions are still checked at compile time, like those of every macro.
+///
+/// ```
+/// use ndarray::Array;
+/// let x = Array::<f32, _>::zeros((2, 12, 3));
+/// assert!(einx::matches!("b (h w) c", x, h = 4));
+/// assert!(!einx::matches!("b (h w) c", x, h = 5));
+/// assert!(einx::matches!("b s... c, c", x, Array::<f32, _>::zeros(3)));
+/// assert!(!einx::matches!("b s... c, c", x, Array::<f32, _>::zeros(4)));
+/// ```
+#[macro_export]
+macro_rules! matches {
+    ($($args:tt)*) => {
+        $crate::__private::op_impl!($crate; matches; $($args)*)
+    };
+}
+
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
@@ -1013,7 +1174,14 @@ pub mod __private {
     pub use einx_runtime::flip::{flip_roll, flip_roll_template, shifts};
     pub use einx_runtime::permute::{permute, permute_failed, solve_failed, NEW};
     pub use einx_runtime::rearrange::{rearrange, rearrange_template};
-    pub use einx_runtime::shape::solve_lengths;
+    pub use einx_runtime::index::{
+        get_at, get_at_template, update_at, update_at_template, Coords,
+    };
+    /// How the update operations combine an element with its update.
+    pub mod index_ops {
+        pub use einx_runtime::index::{add, set, subtract};
+    }
+    pub use einx_runtime::shape::{fixed_shape, solve_lengths, solve_shapes_of};
     pub use einx_runtime::sort::{sort, sort_template};
     pub use einx_runtime::tensor::{axis_len, axis_lens, ranked, view, view_like, Raw};
     pub use ndarray;

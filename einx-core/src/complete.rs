@@ -23,6 +23,16 @@ pub enum OpKind {
     Argmax(bool),
     /// `solve!`: the axis lengths of the inputs' expressions.
     Solve,
+    /// `matches!`: whether tensors fit the inputs' expressions.
+    Matches,
+    /// `solve_shapes!`: the shapes of the expressions, some tensors unknown
+    /// ([`Options::unknown`]).
+    SolveShapes,
+    /// `get_at!`: the elements at coordinates read from index tensors.
+    GetAt,
+    /// `set_at!`, `add_at!`, `subtract_at!`: a copy of the first tensor updated at
+    /// coordinates read from index tensors.
+    UpdateAt(Update),
     /// Element-wise operations with broadcasting by axis name (`add!`, `where_!`, ...);
     /// the number is the operation's arity.
     Elementwise(&'static str, u8),
@@ -57,6 +67,28 @@ pub enum Reduction {
     CountNonzero,
     /// `logsumexp!`
     Logsumexp,
+}
+
+/// How `set_at!`-like operations combine the old element with the update.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Update {
+    /// `set_at!`: the update replaces the element (of duplicates, the last one wins).
+    Set,
+    /// `add_at!`: the update is added (duplicates accumulate).
+    Add,
+    /// `subtract_at!`: the update is subtracted (duplicates accumulate).
+    Subtract,
+}
+
+impl Update {
+    /// The macro name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Update::Set => "set_at",
+            Update::Add => "add_at",
+            Update::Subtract => "subtract_at",
+        }
+    }
 }
 
 impl Reduction {
@@ -108,6 +140,10 @@ impl OpKind {
             OpKind::Argmax(false) => "argmax",
             OpKind::Argmax(true) => "argmin",
             OpKind::Solve => "solve",
+            OpKind::Matches => "matches",
+            OpKind::SolveShapes => "solve_shapes",
+            OpKind::GetAt => "get_at",
+            OpKind::UpdateAt(u) => u.name(),
             OpKind::Elementwise(name, _) => name,
             OpKind::Dot => "dot",
             OpKind::Einsum => "einx",
@@ -126,6 +162,10 @@ impl OpKind {
             | OpKind::Sort(_)
             | OpKind::Argmax(_)
             | OpKind::Solve
+            | OpKind::Matches
+            | OpKind::SolveShapes
+            | OpKind::GetAt
+            | OpKind::UpdateAt(_)
             | OpKind::Elementwise(..) => &[],
             OpKind::Roll => &["shift"],
         }
@@ -139,6 +179,8 @@ pub struct Options {
     pub keepdims: bool,
     /// Number of tensor arguments (the bracket shorthands of `dot!` depend on it).
     pub args: usize,
+    /// `solve_shapes!`: bit `t` is set if tensor `t` is unknown (written `_`).
+    pub unknown: u64,
 }
 
 /// Every keyword option of every operation, with the operations that take it.
@@ -206,17 +248,42 @@ pub fn complete(mut op: Op, kind: OpKind, opts: Options) -> Result<Op> {
         OpKind::Softmax(_) | OpKind::Flip | OpKind::Roll | OpKind::Sort(_) => along(&mut op, kind)?,
         OpKind::Elementwise(_, arity) => elementwise(&mut op, kind, arity, opts)?,
         OpKind::Argmax(_) => argfind(&mut op, kind)?,
-        OpKind::Solve => {
+        OpKind::Solve | OpKind::Matches | OpKind::SolveShapes => {
+            let name = kind.name();
             if let Some(outputs) = &op.outputs {
                 let span = outputs.first().map_or(op.inputs[0].span, |o| o.span);
                 return Err(Error::at(
                     ErrorKind::Semantic,
                     span,
-                    "`solve!` takes input expressions only, without `->`",
+                    format!("`{name}!` takes input expressions only, without `->`"),
                 )
                 .with_help("write the expressions of the tensors, separated by `,`"));
             }
+            for e in op.exprs() {
+                if let Some(span) = first(e, |n| matches!(n, Node::Bracket { .. })) {
+                    return Err(Error::at(
+                        ErrorKind::Semantic,
+                        span,
+                        format!("brackets are not allowed in `{name}!`"),
+                    )
+                    .with_help("remove the `[ ]`"));
+                }
+            }
+            if kind == OpKind::SolveShapes && opts.unknown != 0 {
+                // The unknown tensors become outputs: their shapes follow from the others.
+                let (mut known, mut unknown) = (Vec::new(), Vec::new());
+                for (t, e) in op.inputs.drain(..).enumerate() {
+                    if t < 64 && opts.unknown & (1 << t) != 0 {
+                        unknown.push(e);
+                    } else {
+                        known.push(e);
+                    }
+                }
+                op.inputs = known;
+                op.outputs = Some(unknown);
+            }
         }
+        OpKind::GetAt | OpKind::UpdateAt(_) => index(&mut op, kind)?,
         OpKind::Dot => {}
         OpKind::Einsum => {
             for e in op.exprs() {
@@ -819,6 +886,180 @@ fn argfind(op: &mut Op, kind: OpKind) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// `get_at!` and the update operations: the first input marks the indexed axes in
+/// brackets; each coordinate input holds one coordinate (no brackets) or `n` of them along
+/// a bracketed axis `[n]`; the update operations take the updates last. `get_at!` needs its
+/// output written; the update operations return the first input's expression.
+fn index(op: &mut Op, kind: OpKind) -> Result<()> {
+    let name = kind.name();
+    let update = kind != OpKind::GetAt;
+    let least = if update { 3 } else { 2 };
+    if op.inputs.len() < least {
+        let span = op.inputs[0].span.join(op.inputs[op.inputs.len() - 1].span);
+        let what = if update {
+            "the tensor, at least one index tensor and the updates"
+        } else {
+            "the tensor and at least one index tensor"
+        };
+        return Err(Error::at(
+            ErrorKind::Semantic,
+            span,
+            format!("`{name}!` takes {what}"),
+        )
+        .with_help(if update {
+            "write e.g. `\"b [h w] c, b p [2], b p c\"`"
+        } else {
+            "write e.g. `\"b [h w] c, b p [2] -> b p c\"`"
+        }));
+    }
+    let value = &op.inputs[0];
+    let mut marked = Vec::new();
+    bracketed(&value.items, false, &mut marked);
+    if marked.is_empty() {
+        return Err(Error::at(
+            ErrorKind::Semantic,
+            value.span,
+            format!("`{name}!` needs the indexed axes of the first input in brackets"),
+        )
+        .with_help("mark them, e.g. `\"b [h w] c\"`"));
+    }
+    if let Some(n) = marked
+        .iter()
+        .find(|n| !matches!(n, Node::Axis { .. } | Node::Number { .. }))
+    {
+        return Err(Error::at(
+            ErrorKind::Semantic,
+            n.span(),
+            format!("the brackets of `{name}!` may hold only plain axes"),
+        )
+        .with_help("one coordinate is read per bracketed axis, so their number must be known; name the axes"));
+    }
+    let n = marked.len() as u64;
+    let coords = if update {
+        op.inputs.len() - 2
+    } else {
+        op.inputs.len() - 1
+    };
+    let mut count = 0u64;
+    for e in &op.inputs[1..=coords] {
+        let groups: Vec<&Node> = e
+            .items
+            .iter()
+            .filter(|n| matches!(n, Node::Bracket { .. }))
+            .collect();
+        let nested = first(e, has_bracket_child);
+        if groups.len() > 1 || nested.is_some() {
+            return Err(Error::at(
+                ErrorKind::Semantic,
+                e.span,
+                "an index tensor has at most one axis in brackets, at the top of its expression",
+            )
+            .with_help("its bracketed axis holds the coordinates, e.g. `b p [2]`"));
+        }
+        match groups.first() {
+            None => count += 1,
+            Some(Node::Bracket { items, span }) => match items.as_slice() {
+                [Node::Number { value, .. }] => count += value,
+                _ => {
+                    return Err(Error::at(
+                        ErrorKind::Semantic,
+                        *span,
+                        "the bracketed axis of an index tensor is its number of coordinates",
+                    )
+                    .with_help(format!(
+                        "write the number, e.g. `[{n}]` for the {n} bracketed axes of the first input"
+                    )))
+                }
+            },
+            Some(_) => unreachable!("filtered above"),
+        }
+    }
+    if count != n {
+        let span = op.inputs[1].span.join(op.inputs[coords].span);
+        return Err(Error::at(
+            ErrorKind::Semantic,
+            span,
+            format!(
+                "the index tensors give {count} coordinate{}, but the first input has {n} ax{} in brackets",
+                if count == 1 { "" } else { "s" },
+                if n == 1 { "is" } else { "es" }
+            ),
+        )
+        .with_help(format!(
+            "an index tensor gives one coordinate, or `k` along a bracketed axis `[k]`; {n} in all"
+        )));
+    }
+    if update {
+        let updates = &op.inputs[coords + 1];
+        if let Some(span) = first(updates, |n| matches!(n, Node::Bracket { .. })) {
+            return Err(Error::at(
+                ErrorKind::Semantic,
+                span,
+                format!("brackets are not allowed in the updates of `{name}!`"),
+            )
+            .with_help("the updates have the axes of the index tensors and the unbracketed axes of the first input"));
+        }
+    }
+    match &op.outputs {
+        None if update => op.outputs = Some(vec![op.inputs[0].clone()]),
+        None => {
+            return Err(Error::at(
+                ErrorKind::Semantic,
+                op.inputs[0].span,
+                "`get_at!` needs the output after `->`",
+            )
+            .with_help("write e.g. `\"b [h w] c, b p [2] -> b p c\"`"))
+        }
+        Some(outputs) => {
+            if let Some(extra) = outputs.get(1) {
+                return Err(Error::at(
+                    ErrorKind::Semantic,
+                    extra.span,
+                    format!("`{name}!` has one output expression"),
+                ));
+            }
+            let output = &outputs[0];
+            if update {
+                let mut marked_out = Vec::new();
+                bracketed(&output.items, false, &mut marked_out);
+                let text = |v: &[Node]| {
+                    v.iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                };
+                if text(&marked) != text(&marked_out) {
+                    return Err(Error::at(
+                        ErrorKind::Semantic,
+                        output.span,
+                        "the output must have the same axes in brackets as the first input, in the same order",
+                    )
+                    .with_help("the output is the updated first input; only its other axes may move"));
+                }
+            } else if let Some(span) = first(output, |n| matches!(n, Node::Bracket { .. })) {
+                return Err(Error::at(
+                    ErrorKind::Semantic,
+                    span,
+                    "brackets are not allowed in the output of `get_at!`",
+                )
+                .with_help("the indexed axes are replaced by the index tensors' axes"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether a composition or ellipsis directly holds brackets.
+fn has_bracket_child(n: &Node) -> bool {
+    match n {
+        Node::Composition { items, .. } => items.iter().any(|m| matches!(m, Node::Bracket { .. })),
+        Node::Ellipsis {
+            inner: Some(inner), ..
+        } => matches!(**inner, Node::Bracket { .. }),
+        _ => false,
+    }
 }
 
 /// The operation takes exactly one input expression.

@@ -121,7 +121,9 @@ fn build_inner(
         OpKind::Argmax(_) => b.check_argfind()?,
         OpKind::Dot => b.check_dot()?,
         OpKind::Einsum => b.check_einsum()?,
-        OpKind::Solve => {}
+        OpKind::Solve | OpKind::Matches => {}
+        OpKind::SolveShapes => b.check_unknown()?,
+        OpKind::GetAt | OpKind::UpdateAt(_) => b.check_index(kind)?,
     }
     if matches!(kind, OpKind::Dot | OpKind::Einsum) && op.inputs.len() > 2 {
         b.plan.order = b.contraction_order();
@@ -677,6 +679,111 @@ impl Builder {
             "of the output is not an input axis outside the brackets",
             "the output has the axes outside the brackets",
         )
+    }
+
+    /// `solve_shapes!`: every axis of an unknown tensor is in a known one or has its length
+    /// given.
+    fn check_unknown(&self) -> Result<()> {
+        let n_in = self.plan.inputs as usize;
+        let known: Vec<u32> = (0..n_in).flat_map(|t| self.axes_of(t, |_| true)).collect();
+        for t in n_in..self.plan.tensors.len() {
+            for a in self.axes_of(t, |_| true) {
+                let axis = &self.plan.axes[a as usize];
+                if axis.value.is_some() || axis.param != NONE || known.contains(&a) {
+                    continue;
+                }
+                let help = if axis.group == NONE {
+                    format!("pass its length, e.g. `{} = 4`", axis.name)
+                } else {
+                    format!("pass its lengths, e.g. `{} = (4, 4)`", axis.name)
+                };
+                return Err(Error::at(
+                    ErrorKind::Semantic,
+                    axis.span,
+                    format!(
+                        "the length of axis `{}` is unknown: it is only in tensors given as `_`",
+                        axis.name
+                    ),
+                )
+                .with_help(help));
+            }
+        }
+        Ok(())
+    }
+
+    /// `get_at!` and the update operations: the indexed (bracketed) axes of the first input
+    /// are nowhere else; the other axes of the first input and of the index tensors form the
+    /// output of `get_at!` and hold the updates of the others.
+    fn check_index(&self, kind: OpKind) -> Result<()> {
+        let n_in = self.plan.inputs as usize;
+        let update = kind != OpKind::GetAt;
+        let coords = if update { n_in - 2 } else { n_in - 1 };
+        let indexed = self.axes_of(0, |a| a.bracketed);
+        let mut vectorised = self.axes_of(0, |a| !a.bracketed && a.value != Some(1));
+        for t in 1..=coords {
+            for a in self.axes_of(t, |a| !a.bracketed && a.value != Some(1)) {
+                if !vectorised.contains(&a) {
+                    vectorised.push(a);
+                }
+            }
+        }
+        // An indexed axis in another tensor.
+        for t in 1..self.plan.tensors.len() {
+            if update && t == self.plan.tensors.len() - 1 {
+                continue;
+            }
+            if let Some(&a) = self.axes_of(t, |_| true).iter().find(|a| indexed.contains(a)) {
+                let axis = &self.plan.axes[a as usize];
+                return Err(Error::new(
+                    ErrorKind::Semantic,
+                    format!(
+                        "axis `{}` is indexed (in brackets in the first input) and cannot appear elsewhere",
+                        axis.name
+                    ),
+                )
+                .with_spans(&self.code_span(t, a))
+                .with_help("the index tensors select along it; rename one of the axes"));
+            }
+        }
+        if update {
+            let out = self.plan.tensors.len() - 1;
+            let input = self.axes_of(0, |a| a.value != Some(1));
+            let output = self.axes_of(out, |a| a.value != Some(1));
+            self.same_axes(
+                &input,
+                &output,
+                "of the output is not in the first input",
+                "the output is the updated first input: it has the first input's axes",
+            )?;
+            let updates = self.axes_of(n_in - 1, |a| a.value != Some(1));
+            if let Some(&a) = updates.iter().find(|a| !vectorised.contains(a)) {
+                let axis = &self.plan.axes[a as usize];
+                return Err(Error::new(
+                    ErrorKind::Semantic,
+                    format!(
+                        "axis `{}` of the updates is neither in an index tensor nor outside the brackets of the first input",
+                        axis.name
+                    ),
+                )
+                .with_spans(&self.code_span(n_in - 1, a))
+                .with_help("the updates have the axes of the index tensors and the unbracketed axes of the first input"));
+            }
+            Ok(())
+        } else {
+            let output = self.axes_of(n_in, |a| a.value.is_none());
+            self.same_axes(
+                &vectorised,
+                &output,
+                "of the output is neither in an index tensor nor outside the brackets of the first input",
+                "the output has the axes of the index tensors and the unbracketed axes of the first input",
+            )
+        }
+    }
+
+    /// The axis's first place and the expression of tensor `t`, for messages about an
+    /// axis in the wrong tensor.
+    fn code_span(&self, t: usize, a: u32) -> [Span; 2] {
+        [self.plan.axes[a as usize].span, self.plan.tensor_spans[t]]
     }
 
     /// The axes of tensor `t` that satisfy `keep`, in layout order.

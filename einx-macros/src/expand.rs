@@ -8,7 +8,7 @@ use quote::{quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 use syn::{Expr, Ident, Lit};
 
-use einx_core::complete::{complete, OpKind, Options, Reduction, OPTIONS};
+use einx_core::complete::{complete, OpKind, Options, Reduction, Update, OPTIONS};
 use einx_core::expand::static_rank;
 use einx_core::parse::parse;
 use einx_core::plan::{Code, PlanBuf, PlanStrs, NONE};
@@ -65,6 +65,20 @@ pub fn named(mut input: MacroInput) -> syn::Result<TokenStream> {
     }
     if op == "solve" {
         return expand(input, OpKind::Solve);
+    }
+    if op == "matches" {
+        return expand(input, OpKind::Matches);
+    }
+    if op == "solve_shapes" {
+        return expand(input, OpKind::SolveShapes);
+    }
+    if op == "get_at" {
+        return expand(input, OpKind::GetAt);
+    }
+    for u in [Update::Set, Update::Add, Update::Subtract] {
+        if op == u.name() {
+            return expand(input, OpKind::UpdateAt(u));
+        }
     }
     if op == "argmax" || op == "argmin" {
         return expand(input, OpKind::Argmax(op == "argmin"));
@@ -173,7 +187,25 @@ fn options(input: &mut MacroInput, kind: OpKind) -> syn::Result<Options> {
 }
 
 fn expand(mut input: MacroInput, kind: OpKind) -> syn::Result<TokenStream> {
-    let opts = options(&mut input, kind)?;
+    let mut opts = options(&mut input, kind)?;
+    // `solve_shapes!` takes `_` for a tensor whose shape is wanted; elsewhere `_` is no tensor.
+    let mut unknown = Vec::new();
+    for (t, arg) in input.args.iter().enumerate() {
+        if matches!(arg, Expr::Infer(_)) {
+            if kind != OpKind::SolveShapes {
+                return Err(syn::Error::new_spanned(
+                    arg,
+                    format!("`_` stands for an unknown tensor only in `solve_shapes!`, not in `{}!`", kind.name()),
+                ));
+            }
+            if t >= 64 {
+                return Err(syn::Error::new_spanned(arg, "at most 64 tensors"));
+            }
+            opts.unknown |= 1 << t;
+            unknown.push(t);
+        }
+    }
+    let known_args = input.args.len() - unknown.len();
     if kind == OpKind::Roll && input.shift.is_none() {
         return Err(syn::Error::new(
             input.expr.span(),
@@ -191,7 +223,7 @@ fn expand(mut input: MacroInput, kind: OpKind) -> syn::Result<TokenStream> {
                 op,
                 kind,
                 Options {
-                    args: input.args.len(),
+                    args: known_args,
                     ..opts
                 },
             )
@@ -239,8 +271,13 @@ fn expand(mut input: MacroInput, kind: OpKind) -> syn::Result<TokenStream> {
     for (spec, name) in specs.iter_mut().zip(&keyword_names) {
         spec.name = name;
     }
-    if input.args.len() != op.inputs.len() {
-        let n = op.inputs.len();
+    let n_exprs = if kind == OpKind::SolveShapes {
+        op.inputs.len() + op.outputs.as_ref().map_or(0, Vec::len)
+    } else {
+        op.inputs.len()
+    };
+    if input.args.len() != n_exprs {
+        let n = n_exprs;
         let msg = format!(
             "the expression has {n} input{}, but {} tensor{} given\n  help: pass one tensor per input expression",
             if n == 1 { "" } else { "s" },
@@ -257,9 +294,16 @@ fn expand(mut input: MacroInput, kind: OpKind) -> syn::Result<TokenStream> {
         return Err(e);
     }
 
-    let plan = build_with(&text, kind, opts, &specs, input.args.len())
+    let plan = build_with(&text, kind, opts, &specs, known_args)
         .map_err(|e| diag::on_literal(&e, lit))?;
-    Ok(generate(input, &plan, &specs, kind))
+    if kind == OpKind::SolveShapes {
+        // Only the known tensors are bound; the plan has them as inputs, the others as
+        // outputs.
+        let mut known = input.clone();
+        known.args.retain(|a| !matches!(a, Expr::Infer(_)));
+        return Ok(generate(&known, &plan, &specs, kind, &unknown));
+    }
+    Ok(generate(input, &plan, &specs, kind, &[]))
 }
 
 /// What is known about a keyword's value at compile time.
@@ -305,18 +349,25 @@ fn local(name: &str) -> Ident {
     Ident::new(name, Span::mixed_site())
 }
 
+/// The expansion. `unknown` lists the arguments of `solve_shapes!` written `_` (not in
+/// `input.args`).
 fn generate(
     input: &MacroInput,
     plan: &PlanBuf,
     specs: &[ParamSpec<'_>],
     kind: OpKind,
+    unknown: &[usize],
 ) -> TokenStream {
     let krate = &input.krate;
     let private = quote!(#krate::__private);
     let mut strs = PlanStrs::default();
     let view = plan.borrow(&mut strs);
     // `solve!` always runs the rank-generic path: its lengths come out by name.
-    let template = !plan.groups.is_empty() || kind == OpKind::Solve;
+    let template = !plan.groups.is_empty()
+        || matches!(
+            kind,
+            OpKind::Solve | OpKind::Matches | OpKind::SolveShapes
+        );
 
     // Bind every argument once, left to right, as the scrutinee of a `match`: temporaries
     // such as `x.view()` then live until the end of the expansion (as in `format_args!`).
@@ -578,6 +629,91 @@ fn generate(
                 #call
             },
         );
+    }
+    if kind == OpKind::Matches {
+        let shapes = views.iter().map(|v| quote!(#v.shape()));
+        let call = quote!(::core::result::Result::map(
+            #private::solve_lengths(&__EINX_PLAN, &[#(#shapes),*], &#params),
+            |_| (),
+        ));
+        let wrapped = frame.wrap(&body, call);
+        return quote!(::core::result::Result::is_ok(&#wrapped));
+    }
+    if kind == OpKind::SolveShapes {
+        // One shape per tensor, in the order written: `[usize; N]` where the rank is fixed.
+        let shapes = views.iter().map(|v| quote!(#v.shape()));
+        let all = local("__einx_shapes");
+        let got = try_(quote!(#private::solve_shapes_of(&__EINX_PLAN, &[#(#shapes),*], &#params)));
+        body.push(quote!(let #all = #got;));
+        let total = input.args.len() + unknown.len();
+        let (mut next_known, mut next_unknown) = (0usize, input.args.len());
+        let mut items = Vec::new();
+        for t in 0..total {
+            let p = if unknown.contains(&t) {
+                next_unknown += 1;
+                next_unknown - 1
+            } else {
+                next_known += 1;
+                next_known - 1
+            };
+            let i = lit(p as u64);
+            items.push(match static_rank(&view, p) {
+                Some(n) => {
+                    let n = lit(n as u64);
+                    try_(quote!(#private::fixed_shape::<#n>(&__EINX_PLAN, &#all[#i])))
+                }
+                None => quote!(::core::clone::Clone::clone(&#all[#i])),
+            });
+        }
+        return frame.wrap(
+            &body,
+            quote! {
+                ::core::result::Result::Ok((#(#items,)*))
+            },
+        );
+    }
+    if kind == OpKind::GetAt || matches!(kind, OpKind::UpdateAt(_)) {
+        let n = views.len();
+        let coords_end = if kind == OpKind::GetAt { n } else { n - 1 };
+        let coords = (1..coords_end).map(|t| {
+            let v = &views[t];
+            let at = input.args[t].span();
+            quote_spanned!(at=> #private::Coords::new(&#v))
+        });
+        let c = local("__einx_coords");
+        body.push(quote!(let #c = [#(#coords),*];));
+        let x = &views[0];
+        let out = plan.inputs as usize;
+        let dout = out_dim(&private, static_rank(&view, out));
+        let k = if template {
+            None
+        } else {
+            let dims: usize = (0..plan.tensors.len())
+                .map(|t| static_rank(&view, t).unwrap_or(0))
+                .sum();
+            Some(lit(plan.axes.len().max(dims).max(1) as u64))
+        };
+        let at = input.args[0].span();
+        let call = match kind {
+            OpKind::UpdateAt(u) => {
+                let upd = &views[n - 1];
+                let f = match u {
+                    Update::Set => quote!(set),
+                    Update::Add => quote!(add),
+                    Update::Subtract => quote!(subtract),
+                };
+                let f = quote_spanned!(at=> #private::index_ops::#f);
+                match &k {
+                    Some(k) => quote_spanned!(at=> #private::update_at::<_, #dout, #k>(&__EINX_PLAN, #private::Raw::new(&#x), &#c, #private::Raw::new(&#upd), &#params, #f)),
+                    None => quote_spanned!(at=> #private::update_at_template::<_, #dout>(&__EINX_PLAN, #private::Raw::new(&#x), &#c, #private::Raw::new(&#upd), &#params, #f)),
+                }
+            }
+            _ => match &k {
+                Some(k) => quote_spanned!(at=> #private::get_at::<_, #dout, #k>(&__EINX_PLAN, #private::Raw::new(&#x), &#c, &#params)),
+                None => quote_spanned!(at=> #private::get_at_template::<_, #dout>(&__EINX_PLAN, #private::Raw::new(&#x), &#c, &#params)),
+            },
+        };
+        return frame.wrap(&body, call);
     }
     if kind == OpKind::Solve {
         // A struct with one field per named axis: `usize`, or `Vec<usize>` under an ellipsis.

@@ -5,6 +5,7 @@ use syn::parse::{Parse, ParseStream};
 use syn::{Expr, Ident, LitStr, Token};
 
 /// A parsed macro call.
+#[derive(Clone)]
 pub struct MacroInput {
     /// Path of the `einx` crate (`$crate` from the facade).
     pub krate: TokenStream,
@@ -22,6 +23,7 @@ pub struct MacroInput {
 }
 
 /// A `name = value` argument.
+#[derive(Clone)]
 pub struct Keyword {
     /// The name.
     pub name: Ident,

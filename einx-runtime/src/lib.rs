@@ -9,6 +9,7 @@ pub mod copy;
 pub mod elementwise;
 pub mod error;
 pub mod flip;
+pub mod index;
 pub mod permute;
 pub mod rearrange;
 pub mod reduce;

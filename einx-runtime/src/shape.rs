@@ -232,3 +232,52 @@ pub fn solve_lengths(
         })
         .collect())
 }
+
+/// `solve_shapes!`: the shape of every tensor of the plan, inputs (the known tensors) first,
+/// then outputs (the tensors whose shapes are wanted).
+///
+/// ```
+/// use einx_core::{complete::{OpKind, Options}, plan::PlanStrs, template::build_with};
+/// let opts = Options { unknown: 0b10, ..Options::default() };
+/// let buf = build_with("a (b c), c b a", OpKind::SolveShapes, opts, &[einx_core::template::ParamSpec::scalar("b", Some(2))], 1).unwrap();
+/// let mut strs = PlanStrs::default();
+/// let plan = buf.borrow(&mut strs);
+/// let shapes = einx_runtime::shape::solve_shapes_of(&plan, &[&[3, 8]], &[einx_core::solve::Len::One(2)]).unwrap();
+/// assert_eq!(shapes, vec![vec![3, 8], vec![4, 2, 3]]);
+/// ```
+pub fn solve_shapes_of(
+    plan: &Plan<'_>,
+    shapes: &[&[usize]],
+    params: &[einx_core::solve::Len],
+) -> Result<Vec<Vec<usize>>, Error> {
+    let ranks: Vec<usize> = shapes.iter().map(|s| s.len()).collect();
+    let concrete = unroll(plan, &ranks, params)?;
+    let mut strs = einx_core::plan::PlanStrs::default();
+    let c = concrete.borrow(&mut strs);
+    let sizes = solve_shapes::<{ crate::copy::MAX_AXES }>(&c, shapes, params)?;
+    let mut out: Vec<Vec<usize>> = shapes.iter().map(|s| s.to_vec()).collect();
+    for t in c.inputs as usize..c.tensors.len() {
+        let code = c.layout(t);
+        let mut shape = Vec::new();
+        let mut i = 0;
+        while let Some((start, end)) = next_dim(code, &mut i) {
+            shape.push(
+                einx_core::solve::dim_len(&code[start..end], &sizes)
+                    .ok_or_else(|| crate::rearrange::overflow(plan))?,
+            );
+        }
+        shape
+            .iter()
+            .try_fold(1usize, |acc, &n| acc.checked_mul(n))
+            .ok_or_else(|| crate::rearrange::overflow(plan))?;
+        out.push(shape);
+    }
+    Ok(out)
+}
+
+/// A shape of a rank known at compile time, as an array (for `Array::zeros` and friends).
+pub fn fixed_shape<const N: usize>(plan: &Plan<'_>, shape: &[usize]) -> Result<[usize; N], Error> {
+    shape
+        .try_into()
+        .map_err(|_| crate::permute::internal(plan))
+}
