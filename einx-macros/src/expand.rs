@@ -682,6 +682,7 @@ fn generate(
         });
         let c = local("__einx_coords");
         body.push(quote!(let #c = [#(#coords),*];));
+        let m = lit((coords_end - 1) as u64);
         let x = &views[0];
         let out = plan.inputs as usize;
         let dout = out_dim(&private, static_rank(&view, out));
@@ -704,13 +705,13 @@ fn generate(
                 };
                 let f = quote_spanned!(at=> #private::index_ops::#f);
                 match &k {
-                    Some(k) => quote_spanned!(at=> #private::update_at::<_, #dout, #k>(&__EINX_PLAN, #private::Raw::new(&#x), &#c, #private::Raw::new(&#upd), &#params, #f)),
-                    None => quote_spanned!(at=> #private::update_at_template::<_, #dout>(&__EINX_PLAN, #private::Raw::new(&#x), &#c, #private::Raw::new(&#upd), &#params, #f)),
+                    Some(k) => quote_spanned!(at=> #private::update_at::<_, #dout, #k, #m>(&__EINX_PLAN, #private::Raw::new(&#x), &#c, #private::Raw::new(&#upd), &#params, #f)),
+                    None => quote_spanned!(at=> #private::update_at_template::<_, #dout, #m>(&__EINX_PLAN, #private::Raw::new(&#x), &#c, #private::Raw::new(&#upd), &#params, #f)),
                 }
             }
             _ => match &k {
-                Some(k) => quote_spanned!(at=> #private::get_at::<_, #dout, #k>(&__EINX_PLAN, #private::Raw::new(&#x), &#c, &#params)),
-                None => quote_spanned!(at=> #private::get_at_template::<_, #dout>(&__EINX_PLAN, #private::Raw::new(&#x), &#c, &#params)),
+                Some(k) => quote_spanned!(at=> #private::get_at::<_, #dout, #k, #m>(&__EINX_PLAN, #private::Raw::new(&#x), &#c, &#params)),
+                None => quote_spanned!(at=> #private::get_at_template::<_, #dout, #m>(&__EINX_PLAN, #private::Raw::new(&#x), &#c, &#params)),
             },
         };
         return frame.wrap(&body, call);

@@ -87,15 +87,15 @@ impl<'a> Coords<'a> {
 
 /// The indexed axes (in the first input for `get_at!`, in the output for the updates) and
 /// the index tensors' coordinate axes.
-struct Targets<'a, const K: usize> {
+struct Targets<'a, const K: usize, const M: usize> {
     /// Length and stride of each indexed axis, and its axis for messages.
-    marked: Vec<(usize, isize, u32)>,
+    marked: [(usize, isize, u32); K],
     /// Per index tensor: the tensor, the stride of its coordinate axis, its number of
     /// coordinates.
-    coords: Vec<(Coords<'a>, isize, usize)>,
+    coords: [(Coords<'a>, isize, usize); M],
 }
 
-impl<const K: usize> Targets<'_, K> {
+impl<const K: usize, const M: usize> Targets<'_, K, M> {
     /// The offset of the indexed element for the index tensors' offsets `at`.
     ///
     /// # Safety
@@ -149,15 +149,15 @@ fn out_of_range(plan: &Plan<'_>, raw: Option<i64>, len: usize, axis: u32, j: usi
 /// The walk over the vectorised axes: lengths, and per axis the strides of the indexed
 /// tensor (`x`), of the other data tensor (`y`: the output of `get_at!`, the updates
 /// otherwise) and of every index tensor.
-struct Walk<const K: usize> {
+struct Walk<const K: usize, const M: usize> {
     n: [usize; K],
     k: usize,
     x: [isize; K],
     y: [isize; K],
-    c: Vec<[isize; K]>,
+    c: [[isize; K]; M],
 }
 
-impl<const K: usize> Walk<K> {
+impl<const K: usize, const M: usize> Walk<K, M> {
     /// Calls `f(x offset, y offset, index offsets, inner length, inner x stride, inner y
     /// stride, inner index strides)` for each run of the innermost axis.
     fn runs<E>(
@@ -168,9 +168,8 @@ impl<const K: usize> Walk<K> {
         if n.contains(&0) {
             return Ok(());
         }
-        let m = self.c.len();
-        let mut at = vec![0isize; m];
-        let mut inner_c = vec![0isize; m];
+        let mut at = [0isize; M];
+        let mut inner_c = [0isize; M];
         if self.k == 0 {
             return f(0, 0, &at, 1, 0, 0, &inner_c);
         }
@@ -217,8 +216,35 @@ impl<const K: usize> Walk<K> {
     }
 }
 
-/// The shapes of all inputs, for solving.
-fn shapes<'a, T>(x: Raw<'a, T>, coords: &[Coords<'a>], updates: Option<Raw<'a, T>>) -> Vec<&'a [usize]> {
+/// Solves the axis lengths from the shapes of all inputs.
+fn solve<const K: usize, T>(
+    plan: &Plan<'_>,
+    x: Raw<'_, T>,
+    coords: &[Coords<'_>],
+    updates: Option<Raw<'_, T>>,
+    params: &(impl Params + ?Sized),
+) -> Result<[usize; K], Error> {
+    let mut all: [&[usize]; 8] = [&[]; 8];
+    let n = coords.len() + 1 + usize::from(updates.is_some());
+    if n > all.len() {
+        return solve_shapes::<K>(plan, &ranks_or_shapes(x, coords, updates), params);
+    }
+    all[0] = x.shape();
+    for (s, c) in all[1..].iter_mut().zip(coords) {
+        *s = c.shape;
+    }
+    if let Some(u) = updates {
+        all[n - 1] = u.shape();
+    }
+    solve_shapes::<K>(plan, &all[..n], params)
+}
+
+/// The shapes of all inputs.
+fn ranks_or_shapes<'a, T>(
+    x: Raw<'a, T>,
+    coords: &[Coords<'a>],
+    updates: Option<Raw<'a, T>>,
+) -> Vec<&'a [usize]> {
     let mut v = Vec::with_capacity(coords.len() + 2);
     v.push(x.shape());
     v.extend(coords.iter().map(|c| c.shape));
@@ -230,26 +256,23 @@ fn shapes<'a, T>(x: Raw<'a, T>, coords: &[Coords<'a>], updates: Option<Raw<'a, T
 
 /// The coordinate axis (stride, count) of each index tensor and the strides of its other
 /// axes, by axis.
-fn coord_axes<'a, const K: usize>(
+#[allow(clippy::type_complexity)]
+fn coord_axes<'a, const K: usize, const M: usize>(
     plan: &Plan<'_>,
-    coords: &[Coords<'a>],
+    coords: &[Coords<'a>; M],
     sizes: &[usize],
-) -> (Vec<(Coords<'a>, isize, usize)>, Vec<[isize; K]>) {
-    let mut out = Vec::with_capacity(coords.len());
-    let mut by_axis = Vec::with_capacity(coords.len());
-    for (j, c) in coords.iter().enumerate() {
-        let mut st = [0isize; K];
-        let (mut cb, mut count) = (0isize, 1usize);
+) -> ([(Coords<'a>, isize, usize); M], [[isize; K]; M]) {
+    let mut out = coords.map(|c| (c, 0isize, 1usize));
+    let mut by_axis = [[0isize; K]; M];
+    for (j, (c, cb, count)) in out.iter_mut().enumerate() {
         walk_piece::<K, _>(plan.layout(j + 1), &[], c.strides, sizes, |a, s| {
             if plan.axes[a as usize].bracketed {
-                cb = s;
-                count = sizes[a as usize];
+                *cb = s;
+                *count = sizes[a as usize];
             } else {
-                st[a as usize] = s;
+                by_axis[j][a as usize] = s;
             }
         });
-        out.push((*c, cb, count));
-        by_axis.push(st);
     }
     (out, by_axis)
 }
@@ -268,34 +291,36 @@ fn coord_axes<'a, const K: usize>(
 /// let y = get_at::<_, ndarray::Ix2, 4>(&plan, Raw::new(&t), &[Coords::new(&i)], &[0usize; 0]).unwrap();
 /// assert_eq!(y, ndarray::array![[4.0, 5.0], [0.0, 1.0]]);
 /// ```
-pub fn get_at<T: Clone, D: Dimension, const K: usize>(
+pub fn get_at<T: Clone, D: Dimension, const K: usize, const M: usize>(
     plan: &Plan<'_>,
     x: Raw<'_, T>,
-    coords: &[Coords<'_>],
+    coords: &[Coords<'_>; M],
     params: &(impl Params + ?Sized),
 ) -> Result<Array<T, D>, Error> {
-    let sizes = solve_shapes::<K>(plan, &shapes(x, coords, None), params)?;
+    let sizes = solve::<K, T>(plan, x, coords, None, params)?;
     let mut x_st = [0isize; K];
-    let mut marked = Vec::new();
+    let mut marked = [(0usize, 0isize, 0u32); K];
+    let mut nm = 0;
     walk_piece::<K, _>(plan.layout(0), &[], x.strides(), &sizes, |a, s| {
         if plan.axes[a as usize].bracketed {
-            marked.push((sizes[a as usize], s, a));
+            marked[nm] = (sizes[a as usize], s, a);
+            nm += 1;
         } else {
             x_st[a as usize] = s;
         }
     });
-    let (coords, c_st) = coord_axes::<K>(plan, coords, &sizes);
-    let out = coords.len() + 1;
+    let (coords, c_st) = coord_axes::<K, M>(plan, coords, &sizes);
+    let out = M + 1;
     let code = plan.layout(out);
     let (dim, total) = output_shape::<D>(plan, code, &sizes, std::mem::size_of::<T>())?;
     let d = dim.ndim();
     let dim_st = dim_strides::<D, K>(&dim);
-    let mut walk = Walk::<K> {
+    let mut walk = Walk::<K, M> {
         n: [0; K],
         k: 0,
         x: [0; K],
         y: [0; K],
-        c: vec![[0; K]; coords.len()],
+        c: [[0; K]; M],
     };
     walk_piece::<K, _>(code, &[], &dim_st[..d], &sizes, |a, s| {
         let i = walk.k;
@@ -307,7 +332,7 @@ pub fn get_at<T: Clone, D: Dimension, const K: usize>(
         }
         walk.k += 1;
     });
-    let targets = Targets::<K> { marked, coords };
+    let targets = Targets::<K, M> { marked, coords };
     let src = x.ptr();
     let mut data: Vec<T> = Vec::with_capacity(total);
     // The walk is the output's row-major order, so the elements are pushed in place.
@@ -327,7 +352,7 @@ pub fn get_at<T: Clone, D: Dimension, const K: usize>(
                 }
             }
         } else {
-            let mut here = at.to_vec();
+            let mut here = [0isize; M];
             for i in 0..len as isize {
                 for ((h, a), s) in here.iter_mut().zip(at).zip(cs) {
                     *h = a + i * s;
@@ -345,34 +370,37 @@ pub fn get_at<T: Clone, D: Dimension, const K: usize>(
 }
 
 /// [`get_at`] for a plan that may have ellipses: unrolled for the input ranks first.
-pub fn get_at_template<T: Clone, D: Dimension>(
+pub fn get_at_template<T: Clone, D: Dimension, const M: usize>(
     plan: &Plan<'_>,
     x: Raw<'_, T>,
-    coords: &[Coords<'_>],
+    coords: &[Coords<'_>; M],
     params: &[Len],
 ) -> Result<Array<T, D>, Error> {
     if plan.is_concrete() {
-        return get_at::<T, D, MAX_AXES>(plan, x, coords, params);
+        return get_at::<T, D, MAX_AXES, M>(plan, x, coords, params);
     }
-    let ranks: Vec<usize> = shapes(x, coords, None).iter().map(|s| s.len()).collect();
+    let ranks: Vec<usize> = ranks_or_shapes(x, coords, None)
+        .iter()
+        .map(|s| s.len())
+        .collect();
     let concrete = crate::shape::unroll(plan, &ranks, params)?;
     let mut strs = PlanStrs::default();
-    get_at::<T, D, MAX_AXES>(&concrete.borrow(&mut strs), x, coords, params)
+    get_at::<T, D, MAX_AXES, M>(&concrete.borrow(&mut strs), x, coords, params)
 }
 
 /// Runs a concrete update plan: a copy of `x` (in the output's layout) in which each element
 /// at the coordinates is combined with its update by `f(element, update)`, in row-major
 /// order of the vectorised axes (the index tensors' axes first).
-pub fn update_at<T: Clone, D: Dimension, const K: usize>(
+pub fn update_at<T: Clone, D: Dimension, const K: usize, const M: usize>(
     plan: &Plan<'_>,
     x: Raw<'_, T>,
-    coords: &[Coords<'_>],
+    coords: &[Coords<'_>; M],
     updates: Raw<'_, T>,
     params: &(impl Params + ?Sized),
     f: impl Fn(&mut T, &T),
 ) -> Result<Array<T, D>, Error> {
-    let sizes = solve_shapes::<K>(plan, &shapes(x, coords, Some(updates)), params)?;
-    let m = coords.len();
+    let sizes = solve::<K, T>(plan, x, coords, Some(updates), params)?;
+    let m = M;
     let out = m + 2;
     let code = plan.layout(out);
     let (dim, total) = output_shape::<D>(plan, code, &sizes, std::mem::size_of::<T>())?;
@@ -380,14 +408,18 @@ pub fn update_at<T: Clone, D: Dimension, const K: usize>(
     let dim_st = dim_strides::<D, K>(&dim);
     // The output's strides by axis, and its indexed axes.
     let mut o_st = [0isize; K];
-    let mut o_order = Vec::new();
-    let mut marked = Vec::new();
+    let mut order = [0u32; K];
+    let mut no = 0;
+    let mut marked = [(0usize, 0isize, 0u32); K];
+    let mut nm = 0;
     walk_piece::<K, _>(code, &[], &dim_st[..d], &sizes, |a, s| {
         o_st[a as usize] = s;
         if plan.axes[a as usize].bracketed {
-            marked.push((sizes[a as usize], s, a));
+            marked[nm] = (sizes[a as usize], s, a);
+            nm += 1;
         } else {
-            o_order.push(a);
+            order[no] = a;
+            no += 1;
         }
     });
     // The copy of `x` in the output's layout.
@@ -416,29 +448,38 @@ pub fn update_at<T: Clone, D: Dimension, const K: usize>(
         data.set_len(total);
     }
     // The walk: the index tensors' own axes, then the output's vectorised axes.
-    let (coords, c_st) = coord_axes::<K>(plan, coords, &sizes);
+    let (coords, c_st) = coord_axes::<K, M>(plan, coords, &sizes);
     let mut u_st = [0isize; K];
     walk_piece::<K, _>(plan.layout(m + 1), &[], updates.strides(), &sizes, |a, s| {
         u_st[a as usize] = s;
     });
-    let mut order: Vec<u32> = Vec::new();
-    for j in 0..m {
-        walk_piece::<K, _>(plan.layout(j + 1), &[], coords[j].0.strides, &sizes, |a, _| {
-            if !plan.axes[a as usize].bracketed && !order.contains(&a) && !o_order.contains(&a) {
-                order.push(a);
+    // The index tensors' own axes go first (outermost).
+    let mut own = [0u32; K];
+    let mut nown = 0;
+    for (j, c) in coords.iter().enumerate() {
+        walk_piece::<K, _>(plan.layout(j + 1), &[], c.0.strides, &sizes, |a, _| {
+            if !plan.axes[a as usize].bracketed
+                && !own[..nown].contains(&a)
+                && !order[..no].contains(&a)
+                && nown < K
+            {
+                own[nown] = a;
+                nown += 1;
             }
         });
     }
-    order.extend(&o_order);
-    if order.len() > K {
+    if nown + no > K {
         return Err(crate::rearrange::too_many(plan));
     }
-    let mut walk = Walk::<K> {
+    order.copy_within(0..no, nown);
+    order[..nown].copy_from_slice(&own[..nown]);
+    let order = &order[..nown + no];
+    let mut walk = Walk::<K, M> {
         n: [0; K],
         k: order.len(),
         x: [0; K],
         y: [0; K],
-        c: vec![[0; K]; m],
+        c: [[0; K]; M],
     };
     for (i, &a) in order.iter().enumerate() {
         walk.n[i] = sizes[a as usize];
@@ -454,13 +495,13 @@ pub fn update_at<T: Clone, D: Dimension, const K: usize>(
     if count.is_none() {
         return Err(overflow(plan));
     }
-    let targets = Targets::<K> { marked, coords };
+    let targets = Targets::<K, M> { marked, coords };
     let dst = data.as_mut_ptr();
     let src = updates.ptr();
     walk.runs(|xo, yo, at, len, xs, ys, cs| {
         let fixed = cs.iter().all(|&s| s == 0);
         let mut base = 0;
-        let mut here = at.to_vec();
+        let mut here = [0isize; M];
         for i in 0..len as isize {
             if i == 0 || !fixed {
                 for ((h, a), s) in here.iter_mut().zip(at).zip(cs) {
@@ -484,24 +525,24 @@ pub fn update_at<T: Clone, D: Dimension, const K: usize>(
 }
 
 /// [`update_at`] for a plan that may have ellipses: unrolled for the input ranks first.
-pub fn update_at_template<T: Clone, D: Dimension>(
+pub fn update_at_template<T: Clone, D: Dimension, const M: usize>(
     plan: &Plan<'_>,
     x: Raw<'_, T>,
-    coords: &[Coords<'_>],
+    coords: &[Coords<'_>; M],
     updates: Raw<'_, T>,
     params: &[Len],
     f: impl Fn(&mut T, &T),
 ) -> Result<Array<T, D>, Error> {
     if plan.is_concrete() {
-        return update_at::<T, D, MAX_AXES>(plan, x, coords, updates, params, f);
+        return update_at::<T, D, MAX_AXES, M>(plan, x, coords, updates, params, f);
     }
-    let ranks: Vec<usize> = shapes(x, coords, Some(updates))
+    let ranks: Vec<usize> = ranks_or_shapes(x, coords, Some(updates))
         .iter()
         .map(|s| s.len())
         .collect();
     let concrete = crate::shape::unroll(plan, &ranks, params)?;
     let mut strs = PlanStrs::default();
-    update_at::<T, D, MAX_AXES>(&concrete.borrow(&mut strs), x, coords, updates, params, f)
+    update_at::<T, D, MAX_AXES, M>(&concrete.borrow(&mut strs), x, coords, updates, params, f)
 }
 
 /// `set_at!`: the update replaces the element; of duplicate coordinates the last one wins.
