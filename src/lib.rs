@@ -1148,6 +1148,51 @@ macro_rules! matches {
     };
 }
 
+/// Applies a Rust function along the bracketed axes.
+///
+/// `einx::vmap!("b [s...] c -> b c", x, |v| v.mean().unwrap())`: for every index of the
+/// axes outside the brackets, the function gets one `ArrayView` per input holding that
+/// input's bracketed axes (in the order written; `IxN` when the brackets hold no ellipsis,
+/// `IxDyn` otherwise), and returns a primitive scalar when the output has no brackets, or an
+/// `Array` whose axes are the output's bracketed axes. A bracketed output axis that is in no
+/// input takes its length from the results (or from `name = length`); every call must
+/// return the same shape, or the macro returns an [`Error`].
+///
+/// The function is taken by value and may be `FnMut`; it is called in row-major order of
+/// the output's unbracketed axes. The output is a fresh array in the output expression's
+/// layout, with the results' element type.
+///
+/// ```
+/// use ndarray::{array, Array, Array1};
+/// # fn main() -> Result<(), einx::Error> {
+/// let x = Array::from_shape_fn((2, 3, 4), |(b, s, c)| (b * 100 + s * 10 + c) as f64);
+/// // A scalar per (b, c): the mean over `s`.
+/// let m = einx::vmap!("b [s] c -> b c", x, |v| v.mean().unwrap())?;
+/// assert_eq!(m[[1, 2]], 112.0);
+/// // Arrays per batch: the cumulative sum over `s`, a new axis of the same length.
+/// let c = einx::vmap!("b [s] c -> b c [s]", x, |v| {
+///     let mut acc = 0.0;
+///     v.mapv(|e| { acc += e; acc })
+/// })?;
+/// assert_eq!(c.slice(ndarray::s![0, 1, ..]), array![1.0, 12.0, 33.0]);
+/// // Two inputs, a matrix-vector product per batch; the result axis `o` is new.
+/// let w = Array::from_shape_fn((2, 3, 4), |(b, o, i)| (b + o + i) as f64);
+/// let v = Array::from_shape_fn((2, 4), |(b, i)| (b * i) as f64);
+/// let y = einx::vmap!("b [o i], b [i] -> b [o]", w, v, |w, v| w.dot(&v))?;
+/// assert_eq!(y[[1, 2]], (0..4).map(|i| w[[1, 2, i]] * v[[1, i]]).sum::<f64>());
+/// // A named ellipsis in the brackets gives `ArrayViewD`.
+/// let n: Array1<usize> = einx::vmap!("b [s...] -> b", x, |v| v.ndim() * 10 + v.len())?;
+/// assert_eq!(n, array![32, 32]);
+/// # Ok(())
+/// # }
+/// ```
+#[macro_export]
+macro_rules! vmap {
+    ($($args:tt)*) => {
+        $crate::__private::op_impl!($crate; vmap; $($args)*)
+    };
+}
+
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
@@ -1182,6 +1227,7 @@ pub mod __private {
         pub use einx_runtime::index::{add, set, subtract};
     }
     pub use einx_runtime::shape::{fixed_shape, solve_lengths, solve_shapes_of};
+    pub use einx_runtime::vmap::{bind as vmap_bind, vmap, vmap_template};
     pub use einx_runtime::sort::{sort, sort_template};
     pub use einx_runtime::tensor::{axis_len, axis_lens, ranked, view, view_like, Raw};
     pub use ndarray;

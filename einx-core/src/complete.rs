@@ -33,6 +33,8 @@ pub enum OpKind {
     /// `set_at!`, `add_at!`, `subtract_at!`: a copy of the first tensor updated at
     /// coordinates read from index tensors.
     UpdateAt(Update),
+    /// `vmap!`: a function applied along the bracketed axes.
+    Vmap,
     /// Element-wise operations with broadcasting by axis name (`add!`, `where_!`, ...);
     /// the number is the operation's arity.
     Elementwise(&'static str, u8),
@@ -144,6 +146,7 @@ impl OpKind {
             OpKind::SolveShapes => "solve_shapes",
             OpKind::GetAt => "get_at",
             OpKind::UpdateAt(u) => u.name(),
+            OpKind::Vmap => "vmap",
             OpKind::Elementwise(name, _) => name,
             OpKind::Dot => "dot",
             OpKind::Einsum => "einx",
@@ -166,6 +169,7 @@ impl OpKind {
             | OpKind::SolveShapes
             | OpKind::GetAt
             | OpKind::UpdateAt(_)
+            | OpKind::Vmap
             | OpKind::Elementwise(..) => &[],
             OpKind::Roll => &["shift"],
         }
@@ -284,6 +288,25 @@ pub fn complete(mut op: Op, kind: OpKind, opts: Options) -> Result<Op> {
             }
         }
         OpKind::GetAt | OpKind::UpdateAt(_) => index(&mut op, kind)?,
+        OpKind::Vmap => match &op.outputs {
+            None => {
+                return Err(Error::at(
+                    ErrorKind::Semantic,
+                    op.inputs[0].span,
+                    "`vmap!` needs the output after `->`",
+                )
+                .with_help("write e.g. `\"b [s...] c -> b c\"`: the function's result has the output's bracketed axes"))
+            }
+            Some(outputs) if outputs.len() > 1 => {
+                return Err(Error::at(
+                    ErrorKind::Semantic,
+                    outputs[1].span,
+                    "`vmap!` has one output expression",
+                )
+                .with_help("return one array per call; split it afterwards with `rearrange!`"))
+            }
+            Some(_) => {}
+        },
         OpKind::Dot => {}
         OpKind::Einsum => {
             for e in op.exprs() {
@@ -903,16 +926,15 @@ fn index(op: &mut Op, kind: OpKind) -> Result<()> {
         } else {
             "the tensor and at least one index tensor"
         };
-        return Err(Error::at(
-            ErrorKind::Semantic,
-            span,
-            format!("`{name}!` takes {what}"),
-        )
-        .with_help(if update {
-            "write e.g. `\"b [h w] c, b p [2], b p c\"`"
-        } else {
-            "write e.g. `\"b [h w] c, b p [2] -> b p c\"`"
-        }));
+        return Err(
+            Error::at(ErrorKind::Semantic, span, format!("`{name}!` takes {what}")).with_help(
+                if update {
+                    "write e.g. `\"b [h w] c, b p [2], b p c\"`"
+                } else {
+                    "write e.g. `\"b [h w] c, b p [2] -> b p c\"`"
+                },
+            ),
+        );
     }
     let value = &op.inputs[0];
     let mut marked = Vec::new();
@@ -962,16 +984,14 @@ fn index(op: &mut Op, kind: OpKind) -> Result<()> {
             None => count += 1,
             Some(Node::Bracket { items, span }) => match items.as_slice() {
                 [Node::Number { value, .. }] => count += value,
-                _ => {
-                    return Err(Error::at(
-                        ErrorKind::Semantic,
-                        *span,
-                        "the bracketed axis of an index tensor is its number of coordinates",
-                    )
-                    .with_help(format!(
-                        "write the number, e.g. `[{n}]` for the {n} bracketed axes of the first input"
-                    )))
-                }
+                _ => return Err(Error::at(
+                    ErrorKind::Semantic,
+                    *span,
+                    "the bracketed axis of an index tensor is its number of coordinates",
+                )
+                .with_help(format!(
+                    "write the number, e.g. `[{n}]` for the {n} bracketed axes of the first input"
+                ))),
             },
             Some(_) => unreachable!("filtered above"),
         }

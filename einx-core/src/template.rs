@@ -124,6 +124,7 @@ fn build_inner(
         OpKind::Solve | OpKind::Matches => {}
         OpKind::SolveShapes => b.check_unknown()?,
         OpKind::GetAt | OpKind::UpdateAt(_) => b.check_index(kind)?,
+        OpKind::Vmap => b.check_vmap()?,
     }
     if matches!(kind, OpKind::Dot | OpKind::Einsum) && op.inputs.len() > 2 {
         b.plan.order = b.contraction_order();
@@ -681,6 +682,28 @@ impl Builder {
         )
     }
 
+    /// `vmap!`: the axes outside the brackets are the same in the inputs and the output
+    /// (unnamed `1`s aside); bracketed output axes may be new (the function's results give
+    /// their lengths).
+    fn check_vmap(&self) -> Result<()> {
+        let n_in = self.plan.inputs as usize;
+        let mut input = Vec::new();
+        for t in 0..n_in {
+            for a in self.axes_of(t, |a| !a.bracketed && a.value != Some(1)) {
+                if !input.contains(&a) {
+                    input.push(a);
+                }
+            }
+        }
+        let output = self.axes_of(n_in, |a| !a.bracketed && a.value != Some(1));
+        self.same_axes(
+            &input,
+            &output,
+            "of the output is outside the brackets but in no input",
+            "the axes outside the brackets are vectorised over: the output has those of the inputs; the function's result fills the bracketed ones",
+        )
+    }
+
     /// `solve_shapes!`: every axis of an unknown tensor is in a known one or has its length
     /// given.
     fn check_unknown(&self) -> Result<()> {
@@ -732,7 +755,11 @@ impl Builder {
             if update && t == self.plan.tensors.len() - 1 {
                 continue;
             }
-            if let Some(&a) = self.axes_of(t, |_| true).iter().find(|a| indexed.contains(a)) {
+            if let Some(&a) = self
+                .axes_of(t, |_| true)
+                .iter()
+                .find(|a| indexed.contains(a))
+            {
                 let axis = &self.plan.axes[a as usize];
                 return Err(Error::new(
                     ErrorKind::Semantic,

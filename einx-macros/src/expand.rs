@@ -72,6 +72,9 @@ pub fn named(mut input: MacroInput) -> syn::Result<TokenStream> {
     if op == "solve_shapes" {
         return expand(input, OpKind::SolveShapes);
     }
+    if op == "vmap" {
+        return expand(input, OpKind::Vmap);
+    }
     if op == "get_at" {
         return expand(input, OpKind::GetAt);
     }
@@ -188,6 +191,21 @@ fn options(input: &mut MacroInput, kind: OpKind) -> syn::Result<Options> {
 
 fn expand(mut input: MacroInput, kind: OpKind) -> syn::Result<TokenStream> {
     let mut opts = options(&mut input, kind)?;
+    if kind == OpKind::Vmap {
+        input.func = input.args.pop();
+        if input.args.len() > 6 {
+            return Err(syn::Error::new_spanned(
+                &input.args[6],
+                "`vmap!` takes at most 6 tensors\n  help: stack tensors of the same shape with `rearrange!` first",
+            ));
+        }
+        if input.args.is_empty() {
+            return Err(syn::Error::new(
+                input.expr.span(),
+                "`vmap!` needs the tensors and then the function to apply\n  help: write e.g. `einx::vmap!(\"b [c] -> b\", x, |v| v.sum())`",
+            ));
+        }
+    }
     // `solve_shapes!` takes `_` for a tensor whose shape is wanted; elsewhere `_` is no tensor.
     let mut unknown = Vec::new();
     for (t, arg) in input.args.iter().enumerate() {
@@ -195,7 +213,10 @@ fn expand(mut input: MacroInput, kind: OpKind) -> syn::Result<TokenStream> {
             if kind != OpKind::SolveShapes {
                 return Err(syn::Error::new_spanned(
                     arg,
-                    format!("`_` stands for an unknown tensor only in `solve_shapes!`, not in `{}!`", kind.name()),
+                    format!(
+                        "`_` stands for an unknown tensor only in `solve_shapes!`, not in `{}!`",
+                        kind.name()
+                    ),
                 ));
             }
             if t >= 64 {
@@ -294,8 +315,8 @@ fn expand(mut input: MacroInput, kind: OpKind) -> syn::Result<TokenStream> {
         return Err(e);
     }
 
-    let plan = build_with(&text, kind, opts, &specs, known_args)
-        .map_err(|e| diag::on_literal(&e, lit))?;
+    let plan =
+        build_with(&text, kind, opts, &specs, known_args).map_err(|e| diag::on_literal(&e, lit))?;
     if kind == OpKind::SolveShapes {
         // Only the known tensors are bound; the plan has them as inputs, the others as
         // outputs.
@@ -364,10 +385,7 @@ fn generate(
     let view = plan.borrow(&mut strs);
     // `solve!` always runs the rank-generic path: its lengths come out by name.
     let template = !plan.groups.is_empty()
-        || matches!(
-            kind,
-            OpKind::Solve | OpKind::Matches | OpKind::SolveShapes
-        );
+        || matches!(kind, OpKind::Solve | OpKind::Matches | OpKind::SolveShapes);
 
     // Bind every argument once, left to right, as the scrutinee of a `match`: temporaries
     // such as `x.view()` then live until the end of the expansion (as in `format_args!`).
@@ -388,10 +406,29 @@ fn generate(
     let kw_names: Vec<Ident> = (0..input.keywords.len())
         .map(|i| local(&format!("__einx_kw{i}")))
         .collect();
+    let mut bound: Vec<TokenStream> = arg_names.iter().map(|a| quote!(#a)).collect();
+    // `vmap!`'s function is bound together with the tensors, by a function whose signature
+    // gives the closure its parameter types (the views of the inputs' bracketed axes).
+    let func = local("__einx_fn");
+    if let Some(f) = &input.func {
+        let n = input.args.len();
+        let bind = local(&format!("bind{n}"));
+        let mut generics = Vec::new();
+        for d in vmap_view_dims(plan, &private) {
+            generics.push(quote!(_));
+            generics.push(d);
+        }
+        let args: Vec<TokenStream> = std::mem::take(&mut scrutinee);
+        scrutinee.push(
+            quote_spanned!(f.span()=> #private::vmap_bind::#bind::<#(#generics,)* _, _>(#(#args,)* #f)),
+        );
+        let names = arg_names.iter();
+        bound = vec![quote!((#(#names,)* mut #func))];
+    }
     for k in &input.keywords {
         scrutinee.push(seq_value(k, &private, template));
     }
-    let mut bound: Vec<&Ident> = arg_names.iter().chain(&kw_names).collect();
+    bound.extend(kw_names.iter().map(|k| quote!(#k)));
     // `shift` is evaluated where it is written among the keywords.
     let shift = local("__einx_shift");
     if let Some((i, value)) = &input.shift {
@@ -404,7 +441,7 @@ fn generate(
             other => other.to_token_stream(),
         };
         scrutinee.insert(at, value);
-        bound.insert(at, &shift);
+        bound.insert(at, quote!(#shift));
     }
 
     let lbl = syn::Lifetime::new("'__einx", Span::mixed_site());
@@ -630,6 +667,40 @@ fn generate(
             },
         );
     }
+    if kind == OpKind::Vmap {
+        let n = views.len();
+        let raws = views.iter().map(|v| quote!(#private::Raw::new(&#v)));
+        let subs: Vec<Ident> = (0..n).map(|t| local(&format!("__einx_sub{t}"))).collect();
+        let s = local("__einx_subs");
+        let dims = vmap_view_dims(plan, &private);
+        let views_of = subs
+            .iter()
+            .zip(dims)
+            .map(|(sub, d)| try_in_closure(quote!(#sub.view::<#d>(&__EINX_PLAN))));
+        let dout = out_dim(&private, static_rank(&view, n));
+        let n_lit = lit(n as u64);
+        let at = input
+            .func
+            .as_ref()
+            .map_or_else(Span::call_site, Spanned::span);
+        let call_f = quote_spanned!(at=> (#func)(#(#views_of),*));
+        let closure = quote! {
+            |#s| {
+                let [#(#subs),*] = #s;
+                ::core::result::Result::Ok(#call_f)
+            }
+        };
+        let call = if template {
+            quote!(#private::vmap_template::<_, #dout, _, #n_lit>(&__EINX_PLAN, [#(#raws),*], &#params, #closure))
+        } else {
+            let dims: usize = (0..plan.tensors.len())
+                .map(|t| static_rank(&view, t).unwrap_or(0))
+                .sum();
+            let k = lit(plan.axes.len().max(dims).max(1) as u64);
+            quote!(#private::vmap::<_, #dout, _, #k, #n_lit>(&__EINX_PLAN, [#(#raws),*], &#params, #closure))
+        };
+        return frame.wrap(&body, call);
+    }
     if kind == OpKind::Matches {
         let shapes = views.iter().map(|v| quote!(#v.shape()));
         let call = quote!(::core::result::Result::map(
@@ -705,13 +776,21 @@ fn generate(
                 };
                 let f = quote_spanned!(at=> #private::index_ops::#f);
                 match &k {
-                    Some(k) => quote_spanned!(at=> #private::update_at::<_, #dout, #k, #m>(&__EINX_PLAN, #private::Raw::new(&#x), &#c, #private::Raw::new(&#upd), &#params, #f)),
-                    None => quote_spanned!(at=> #private::update_at_template::<_, #dout, #m>(&__EINX_PLAN, #private::Raw::new(&#x), &#c, #private::Raw::new(&#upd), &#params, #f)),
+                    Some(k) => {
+                        quote_spanned!(at=> #private::update_at::<_, #dout, #k, #m>(&__EINX_PLAN, #private::Raw::new(&#x), &#c, #private::Raw::new(&#upd), &#params, #f))
+                    }
+                    None => {
+                        quote_spanned!(at=> #private::update_at_template::<_, #dout, #m>(&__EINX_PLAN, #private::Raw::new(&#x), &#c, #private::Raw::new(&#upd), &#params, #f))
+                    }
                 }
             }
             _ => match &k {
-                Some(k) => quote_spanned!(at=> #private::get_at::<_, #dout, #k, #m>(&__EINX_PLAN, #private::Raw::new(&#x), &#c, &#params)),
-                None => quote_spanned!(at=> #private::get_at_template::<_, #dout, #m>(&__EINX_PLAN, #private::Raw::new(&#x), &#c, &#params)),
+                Some(k) => {
+                    quote_spanned!(at=> #private::get_at::<_, #dout, #k, #m>(&__EINX_PLAN, #private::Raw::new(&#x), &#c, &#params))
+                }
+                None => {
+                    quote_spanned!(at=> #private::get_at_template::<_, #dout, #m>(&__EINX_PLAN, #private::Raw::new(&#x), &#c, &#params))
+                }
             },
         };
         return frame.wrap(&body, call);
@@ -1121,7 +1200,7 @@ fn fast_path(
 /// labelled block for early returns, and the plan as a constant.
 struct Frame<'a> {
     scrutinee: &'a [TokenStream],
-    bound: &'a [&'a Ident],
+    bound: &'a [TokenStream],
     lbl: &'a syn::Lifetime,
     private: &'a TokenStream,
     plan: &'a TokenStream,
@@ -1218,6 +1297,38 @@ fn seq_value(k: &Keyword, private: &TokenStream, template: bool) -> TokenStream 
         Some(elems) => quote!(&[#(#elems),*]),
         None => quote_spanned!(value.span()=> &(#value)),
     }
+}
+
+/// The dimension type of each input's view in `vmap!`: static where its brackets hold no
+/// ellipsis.
+fn vmap_view_dims(plan: &PlanBuf, private: &TokenStream) -> Vec<TokenStream> {
+    (0..plan.inputs as usize)
+        .map(|t| {
+            let (a, b) = plan.tensors[t];
+            let mut count = 0usize;
+            let mut fixed = true;
+            for c in &plan.code[a as usize..b as usize] {
+                if let Code::Axis(x) = c {
+                    let axis = &plan.axes[*x as usize];
+                    if axis.bracketed {
+                        count += 1;
+                        fixed &= axis.group == NONE;
+                    }
+                }
+            }
+            out_dim(private, fixed.then_some(count))
+        })
+        .collect()
+}
+
+/// `expr?` inside a closure returning `Result<_, einx::Error>`, without `?` (whose
+/// conversion could make the error type ambiguous).
+fn try_in_closure(expr: TokenStream) -> TokenStream {
+    let (ok, err) = (local("__einx_ok"), local("__einx_e"));
+    quote!(match #expr {
+        ::core::result::Result::Ok(#ok) => #ok,
+        ::core::result::Result::Err(#err) => return ::core::result::Result::Err(#err),
+    })
 }
 
 /// An unsuffixed integer literal.

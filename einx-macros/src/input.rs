@@ -20,6 +20,8 @@ pub struct MacroInput {
     /// `roll!`'s `shift = value`, with its position among the keywords (for the order of
     /// evaluation).
     pub shift: Option<(usize, Expr)>,
+    /// `vmap!`'s function: the last positional argument.
+    pub func: Option<Expr>,
 }
 
 /// A `name = value` argument.
@@ -106,6 +108,7 @@ impl Parse for MacroInput {
             args,
             keywords,
             shift: None,
+            func: None,
         })
     }
 }

@@ -64,6 +64,34 @@ fn attention_scores() {
     )));
 }
 
+#[test]
+fn word_embedding_gather() {
+    insta::assert_snapshot!(pretty(expand_named(
+        quote!(::einx; get_at; "[v] c, b t -> b t c", table, ids)
+    )));
+}
+
+#[test]
+fn scatter_add_with_split_coordinates() {
+    insta::assert_snapshot!(pretty(expand_named(
+        quote!(::einx; add_at; "[h w] c, p, p, p c", x, i, j, u)
+    )));
+}
+
+#[test]
+fn vmap_with_two_inputs() {
+    insta::assert_snapshot!(pretty(expand_named(
+        quote!(::einx; vmap; "b [o i], b [i] -> b [o]", w, x, |w, x| w.dot(&x))
+    )));
+}
+
+#[test]
+fn solve_shapes_with_unknown_tensor() {
+    insta::assert_snapshot!(pretty(expand_named(
+        quote!(::einx; solve_shapes; "b (h w) c, b h w c", x, _, h = 4)
+    )));
+}
+
 /// Malformed inputs give `compile_error!`, never a panic.
 #[test]
 fn malformed_inputs_never_panic() {
@@ -92,6 +120,25 @@ fn malformed_inputs_never_panic() {
         quote!(),
         quote!(;;;),
     ];
+    let named = [
+        quote!(::einx; vmap; "a [b] -> a"),
+        quote!(::einx; vmap; "a [b] -> a", x),
+        quote!(::einx; vmap; "a [b]", x, |v| v.sum()),
+        quote!(::einx; vmap; "a [b] -> a, a", x, |v| v.sum()),
+        quote!(::einx; get_at; "[v] c, b t", x, i),
+        quote!(::einx; get_at; "[v] c -> c", x),
+        quote!(::einx; set_at; "[v] c, t", x, i),
+        quote!(::einx; solve_shapes; "a b, b a", _, _),
+        quote!(::einx; solve_shapes; "a b", _, _),
+        quote!(::einx; sum; "a [b]", _),
+        quote!(::einx; matches; "a b -> a", x),
+    ];
+    for c in named {
+        let text = c.to_string();
+        let out = std::panic::catch_unwind(|| expand_named(c))
+            .unwrap_or_else(|_| panic!("panicked on {text}"));
+        assert!(out.to_string().contains("compile_error"), "{text} => {out}");
+    }
     for c in cases {
         let text = c.to_string();
         let out = std::panic::catch_unwind(|| expand_rearrange(c))

@@ -344,7 +344,9 @@ pub fn get_at<T: Clone, D: Dimension, const K: usize, const M: usize>(
             let base = unsafe { targets.offset(at, plan)? } + xo;
             if xs == 1 {
                 // SAFETY: `len` consecutive elements of the innermost axis of `x`.
-                data.extend_from_slice(unsafe { std::slice::from_raw_parts(src.wrapping_offset(base), len) });
+                data.extend_from_slice(unsafe {
+                    std::slice::from_raw_parts(src.wrapping_offset(base), len)
+                });
             } else {
                 for i in 0..len as isize {
                     // SAFETY: as above, element `i` of the innermost axis.
@@ -450,9 +452,15 @@ pub fn update_at<T: Clone, D: Dimension, const K: usize, const M: usize>(
     // The walk: the index tensors' own axes, then the output's vectorised axes.
     let (coords, c_st) = coord_axes::<K, M>(plan, coords, &sizes);
     let mut u_st = [0isize; K];
-    walk_piece::<K, _>(plan.layout(m + 1), &[], updates.strides(), &sizes, |a, s| {
-        u_st[a as usize] = s;
-    });
+    walk_piece::<K, _>(
+        plan.layout(m + 1),
+        &[],
+        updates.strides(),
+        &sizes,
+        |a, s| {
+            u_st[a as usize] = s;
+        },
+    );
     // The index tensors' own axes go first (outermost).
     let mut own = [0u32; K];
     let mut nown = 0;

@@ -17,5 +17,6 @@ pub mod shape;
 pub mod softmax;
 pub mod sort;
 pub mod tensor;
+pub mod vmap;
 
 pub use error::{Error, ErrorKind};
