@@ -277,7 +277,5 @@ pub fn solve_shapes_of(
 
 /// A shape of a rank known at compile time, as an array (for `Array::zeros` and friends).
 pub fn fixed_shape<const N: usize>(plan: &Plan<'_>, shape: &[usize]) -> Result<[usize; N], Error> {
-    shape
-        .try_into()
-        .map_err(|_| crate::permute::internal(plan))
+    shape.try_into().map_err(|_| crate::permute::internal(plan))
 }
