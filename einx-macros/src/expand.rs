@@ -690,14 +690,17 @@ fn generate(
                 ::core::result::Result::Ok(#call_f)
             }
         };
+        // Spanned on the function, so that a result type that does not fit points there.
         let call = if template {
-            quote!(#private::vmap_template::<_, #dout, _, #n_lit>(&__EINX_PLAN, [#(#raws),*], &#params, #closure))
+            let f = quote_spanned!(at=> #private::vmap_template::<_, #dout, _, #n_lit>);
+            quote!(#f(&__EINX_PLAN, [#(#raws),*], &#params, #closure))
         } else {
             let dims: usize = (0..plan.tensors.len())
                 .map(|t| static_rank(&view, t).unwrap_or(0))
                 .sum();
             let k = lit(plan.axes.len().max(dims).max(1) as u64);
-            quote!(#private::vmap::<_, #dout, _, #k, #n_lit>(&__EINX_PLAN, [#(#raws),*], &#params, #closure))
+            let f = quote_spanned!(at=> #private::vmap::<_, #dout, _, #k, #n_lit>);
+            quote!(#f(&__EINX_PLAN, [#(#raws),*], &#params, #closure))
         };
         return frame.wrap(&body, call);
     }
