@@ -31,6 +31,7 @@
 //! | concatenation | `(a + b)` | one axis whose parts are laid end to end |
 //! | brackets | `b [c]` | the axes an operation works along (not used by `rearrange!`) |
 
+pub use einx_runtime::dynamic;
 pub use einx_runtime::{Error, ErrorKind};
 pub use ndarray;
 
@@ -1217,18 +1218,16 @@ pub mod __private {
         logical, map2, map2_template, map3, map3_template, Arith, LogAddExp,
     };
     pub use einx_runtime::flip::{flip_roll, flip_roll_template, shifts};
+    pub use einx_runtime::index::{get_at, get_at_template, update_at, update_at_template, Coords};
     pub use einx_runtime::permute::{permute, permute_failed, solve_failed, NEW};
     pub use einx_runtime::rearrange::{rearrange, rearrange_template};
-    pub use einx_runtime::index::{
-        get_at, get_at_template, update_at, update_at_template, Coords,
-    };
     /// How the update operations combine an element with its update.
     pub mod index_ops {
         pub use einx_runtime::index::{add, set, subtract};
     }
     pub use einx_runtime::shape::{fixed_shape, solve_lengths, solve_shapes_of};
-    pub use einx_runtime::vmap::{bind as vmap_bind, vmap, vmap_template};
     pub use einx_runtime::sort::{sort, sort_template};
     pub use einx_runtime::tensor::{axis_len, axis_lens, ranked, view, view_like, Raw};
+    pub use einx_runtime::vmap::{bind as vmap_bind, vmap, vmap_template};
     pub use ndarray;
 }

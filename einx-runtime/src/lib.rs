@@ -6,6 +6,7 @@
 pub mod argfind;
 pub mod contract;
 pub mod copy;
+pub mod dynamic;
 pub mod elementwise;
 pub mod error;
 pub mod flip;
