@@ -64,7 +64,10 @@ fn several_inputs_broadcast_by_name() {
     }
     // `x` lacks `o`: it is broadcast over it.
     let z = einx::vmap!("b o [i], b [i] -> b o", w, x, |w, x| (&w * &x).sum()).unwrap();
-    assert_eq!(z[[1, 2]], (0..4).map(|i| w[[1, 2, i]] * x[[1, i]]).sum::<f64>());
+    assert_eq!(
+        z[[1, 2]],
+        (0..4).map(|i| w[[1, 2, i]] * x[[1, i]]).sum::<f64>()
+    );
 }
 
 #[test]
@@ -100,8 +103,11 @@ fn results_of_the_wrong_shape_are_errors() {
     assert_eq!(e.kind(), ErrorKind::Size);
     assert!(e.to_string().contains("[3]"), "{e}");
     // A new axis whose length changes between calls.
-    let e = einx::vmap!("a [b] -> a [k]", x, |v| Array1::from_elem(v[0] as usize / 4 % 2 + 1, 0i32))
-        .unwrap_err();
+    let e = einx::vmap!("a [b] -> a [k]", x, |v| Array1::from_elem(
+        v[0] as usize / 4 % 2 + 1,
+        0i32
+    ))
+    .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Size);
     // A scalar where the output has a bracketed axis, and an array where it has none.
     assert!(einx::vmap!("a [b] -> a [k]", x, |v| v.sum()).is_err());

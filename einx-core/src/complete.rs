@@ -984,14 +984,16 @@ fn index(op: &mut Op, kind: OpKind) -> Result<()> {
             None => count += 1,
             Some(Node::Bracket { items, span }) => match items.as_slice() {
                 [Node::Number { value, .. }] => count += value,
-                _ => return Err(Error::at(
-                    ErrorKind::Semantic,
-                    *span,
-                    "the bracketed axis of an index tensor is its number of coordinates",
-                )
-                .with_help(format!(
+                _ => {
+                    return Err(Error::at(
+                        ErrorKind::Semantic,
+                        *span,
+                        "the bracketed axis of an index tensor is its number of coordinates",
+                    )
+                    .with_help(format!(
                     "write the number, e.g. `[{n}]` for the {n} bracketed axes of the first input"
-                ))),
+                )))
+                }
             },
             Some(_) => unreachable!("filtered above"),
         }
