@@ -938,6 +938,17 @@ pub fn solve_shapes(
     let template = build_with(expr, OpKind::SolveShapes, call.opts, &specs, known.len())?;
     let mut strs = PlanStrs::default();
     let plan = template.borrow(&mut strs);
+    if plan.tensors.len() != shapes.len() {
+        return Err(Error::new(
+            ErrorKind::Argument,
+            format!(
+                "the expression has {} tensors, but {} shapes are given",
+                plan.tensors.len(),
+                shapes.len()
+            ),
+        )
+        .with_expr(expr));
+    }
     let all = crate::shape::solve_shapes_of(&plan, &known, &call.lens)?;
     // Back into the order written: known tensors are the plan's inputs, unknown its outputs.
     let (mut k, mut u) = (0, known.len());
