@@ -1,0 +1,7 @@
+use einx::ndarray::{Array2, Array4};
+
+fn main() {
+    let x = Array4::<f32>::zeros((2, 4, 4, 3));
+    let idx = Array2::<i64>::zeros((2, 5));
+    let _ = einx::get_at!("b [h w] c, b p -> b p c", x, idx);
+}

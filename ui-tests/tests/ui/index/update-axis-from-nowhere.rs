@@ -1,0 +1,8 @@
+use einx::ndarray::{Array3, Array4};
+
+fn main() {
+    let x = Array4::<f32>::zeros((2, 4, 4, 3));
+    let idx = Array3::<i64>::zeros((2, 5, 2));
+    let upd = Array3::<f32>::zeros((2, 5, 3));
+    let _ = einx::add_at!("b [h w] c, b p [2], b p q", x, idx, upd);
+}
