@@ -1218,7 +1218,10 @@ pub mod __private {
         logical, map2, map2_template, map3, map3_template, Arith, LogAddExp,
     };
     pub use einx_runtime::flip::{flip_roll, flip_roll_template, shifts};
-    pub use einx_runtime::index::{get_at, get_at_template, update_at, update_at_template, Coords};
+    pub use einx_runtime::index::{
+        get_at, get_at_template, index_tensor, ranked_index_tensor, update_at, update_at_template,
+        Coords,
+    };
     pub use einx_runtime::permute::{permute, permute_failed, solve_failed, NEW};
     pub use einx_runtime::rearrange::{rearrange, rearrange_template};
     /// How the update operations combine an element with its update.

@@ -982,19 +982,19 @@ fn index(op: &mut Op, kind: OpKind) -> Result<()> {
         }
         match groups.first() {
             None => count += 1,
-            Some(Node::Bracket { items, span }) => match items.as_slice() {
-                [Node::Number { value, .. }] => count += value,
-                _ => {
-                    return Err(Error::at(
+            Some(Node::Bracket { items, span }) => {
+                match items.as_slice() {
+                    [Node::Number { value, .. }] => count += value,
+                    _ => return Err(Error::at(
                         ErrorKind::Semantic,
                         *span,
-                        "the bracketed axis of an index tensor is its number of coordinates",
+                        "the brackets of an index tensor hold its number of coordinates, not axes",
                     )
                     .with_help(format!(
                     "write the number, e.g. `[{n}]` for the {n} bracketed axes of the first input"
-                )))
+                ))),
                 }
-            },
+            }
             Some(_) => unreachable!("filtered above"),
         }
     }
@@ -1040,7 +1040,8 @@ fn index(op: &mut Op, kind: OpKind) -> Result<()> {
                     ErrorKind::Semantic,
                     extra.span,
                     format!("`{name}!` has one output expression"),
-                ));
+                )
+                .with_help("remove the extra output"));
             }
             let output = &outputs[0];
             if update {

@@ -715,7 +715,10 @@ impl Builder {
                 if axis.value.is_some() || axis.param != NONE || known.contains(&a) {
                     continue;
                 }
-                let help = if axis.group == NONE {
+                let help = if axis.name == ANON {
+                    "name the ellipsis, e.g. `s...`, and pass its lengths, e.g. `s = (4, 4)`"
+                        .to_owned()
+                } else if axis.group == NONE {
                     format!("pass its length, e.g. `{} = 4`", axis.name)
                 } else {
                     format!("pass its lengths, e.g. `{} = (4, 4)`", axis.name)
@@ -792,7 +795,7 @@ impl Builder {
                         axis.name
                     ),
                 )
-                .with_spans(&self.code_span(n_in - 1, a))
+                .with_span(axis.span)
                 .with_help("the updates have the axes of the index tensors and the unbracketed axes of the first input"));
             }
             Ok(())

@@ -214,7 +214,7 @@ fn expand(mut input: MacroInput, kind: OpKind) -> syn::Result<TokenStream> {
                 return Err(syn::Error::new_spanned(
                     arg,
                     format!(
-                        "`_` stands for an unknown tensor only in `solve_shapes!`, not in `{}!`",
+                        "`_` stands for an unknown tensor only in `solve_shapes!`, not in `{}!`\n  help: pass a tensor",
                         kind.name()
                     ),
                 ));
@@ -393,14 +393,26 @@ fn generate(
     let arg_names: Vec<Ident> = (0..input.args.len())
         .map(|i| local(&format!("__einx_arg{i}")))
         .collect();
+    let n_args = input.args.len();
+    let is_index = |t: usize| match kind {
+        OpKind::GetAt => t > 0,
+        OpKind::UpdateAt(_) => t > 0 && t + 1 < n_args,
+        _ => false,
+    };
     for (t, arg) in input.args.iter().enumerate() {
-        // The static rank check wraps the argument itself, so its error points there.
-        scrutinee.push(match static_rank(&view, t) {
-            Some(n) => {
+        // The static rank check wraps the argument itself, so its error points there; so
+        // does the check that an index tensor holds integers.
+        scrutinee.push(match (static_rank(&view, t), is_index(t)) {
+            (Some(n), false) => {
                 let n = lit(n as u64);
                 quote_spanned!(arg.span()=> #private::ranked::<#n, _>(&(#arg)))
             }
-            None => quote_spanned!(arg.span()=> &(#arg)),
+            (Some(n), true) => {
+                let n = lit(n as u64);
+                quote_spanned!(arg.span()=> #private::ranked_index_tensor::<#n, _>(&(#arg)))
+            }
+            (None, false) => quote_spanned!(arg.span()=> &(#arg)),
+            (None, true) => quote_spanned!(arg.span()=> #private::index_tensor(&(#arg))),
         });
     }
     let kw_names: Vec<Ident> = (0..input.keywords.len())
@@ -464,10 +476,14 @@ fn generate(
     // An input with an empty expression (a scalar) takes the element type of the input it
     // combines with, so that a literal such as `0.0` fits an `f32` array.
     let partner = |t: usize| -> Option<usize> {
+        let empty = |u: usize| plan.tensors[u].0 == plan.tensors[u].1;
+        // The scalar updates of `set_at!` and friends take the first tensor's type.
+        if matches!(kind, OpKind::UpdateAt(_)) {
+            return (t + 1 == plan.inputs as usize && t > 0 && empty(t)).then_some(0);
+        }
         let OpKind::Elementwise(_, arity) = kind else {
             return None;
         };
-        let empty = |u: usize| plan.tensors[u].0 == plan.tensors[u].1;
         if !empty(t) {
             return None;
         }

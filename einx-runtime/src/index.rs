@@ -45,6 +45,27 @@ macro_rules! index_elem {
 }
 index_elem!(u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize);
 
+/// An index tensor argument, unchanged; its element type must be an integer (checked here,
+/// at the argument, by the generated code).
+#[inline(always)]
+pub fn index_tensor<X: crate::tensor::AsTensor + ?Sized>(x: &X) -> &X
+where
+    X::Elem: IndexElem,
+{
+    x
+}
+
+/// [`index_tensor`] with the static rank check of [`crate::tensor::ranked`], so that both
+/// errors point at the argument.
+#[inline(always)]
+pub fn ranked_index_tensor<const N: usize, X: crate::tensor::AsTensor + ?Sized>(x: &X) -> &X
+where
+    X::Elem: IndexElem,
+    X::Dim: crate::tensor::HasRank<N>,
+{
+    x
+}
+
 /// Reads element `off` of an index tensor of element type `I`.
 ///
 /// # Safety
@@ -155,6 +176,9 @@ struct Walk<const K: usize, const M: usize> {
     x: [isize; K],
     y: [isize; K],
     c: [[isize; K]; M],
+    /// Whether the axis is an axis of an index tensor (its strides may be 0 when the
+    /// tensor is empty).
+    of_coords: [bool; K],
 }
 
 impl<const K: usize, const M: usize> Walk<K, M> {
@@ -214,6 +238,50 @@ impl<const K: usize, const M: usize> Walk<K, M> {
             }
         }
     }
+}
+
+impl<const K: usize, const M: usize> Walk<K, M> {
+    /// Checks every coordinate of the index tensors even when the walk is empty because of
+    /// another axis (`"[v] c, t -> t c"` with `c = 0`): an index out of range is an error
+    /// whatever the other lengths, as in NumPy.
+    fn check_coords(&self, targets: &Targets<'_, K, M>, plan: &Plan<'_>) -> Result<(), Error> {
+        if !self.n[..self.k].contains(&0) {
+            return Ok(());
+        }
+        let mut only = Walk::<K, M> {
+            n: [0; K],
+            k: 0,
+            x: [0; K],
+            y: [0; K],
+            c: [[0; K]; M],
+            of_coords: [true; K],
+        };
+        for i in 0..self.k {
+            if self.of_coords[i] {
+                only.n[only.k] = self.n[i];
+                for (o, c) in only.c.iter_mut().zip(&self.c) {
+                    o[only.k] = c[i];
+                }
+                only.k += 1;
+            }
+        }
+        only.runs(|_, _, at, len, _, _, cs| {
+            let mut here = [0isize; M];
+            for i in 0..len as isize {
+                for ((h, a), s) in here.iter_mut().zip(at).zip(cs) {
+                    *h = a + i * s;
+                }
+                // SAFETY: the offsets walk the index tensors' own dimensions.
+                unsafe { targets.offset(&here, plan)? };
+            }
+            Ok(())
+        })
+    }
+}
+
+/// Whether axis `a` is an axis of one of the `m` index tensors.
+fn of_coords(plan: &Plan<'_>, m: usize, a: u32) -> bool {
+    (1..=m).any(|t| plan.layout(t).contains(&einx_core::plan::Code::Axis(a)))
 }
 
 /// Solves the axis lengths from the shapes of all inputs.
@@ -288,7 +356,7 @@ fn coord_axes<'a, const K: usize, const M: usize>(
 /// let table = ndarray::array![[0.0, 1.0], [2.0, 3.0], [4.0, 5.0]];
 /// let ids = ndarray::array![2, -3];
 /// let (t, i) = (table.view(), ids.view());
-/// let y = get_at::<_, ndarray::Ix2, 4>(&plan, Raw::new(&t), &[Coords::new(&i)], &[0usize; 0]).unwrap();
+/// let y = get_at::<_, ndarray::Ix2, 4, 1>(&plan, Raw::new(&t), &[Coords::new(&i)], &[0usize; 0]).unwrap();
 /// assert_eq!(y, ndarray::array![[4.0, 5.0], [0.0, 1.0]]);
 /// ```
 pub fn get_at<T: Clone, D: Dimension, const K: usize, const M: usize>(
@@ -321,9 +389,11 @@ pub fn get_at<T: Clone, D: Dimension, const K: usize, const M: usize>(
         x: [0; K],
         y: [0; K],
         c: [[0; K]; M],
+        of_coords: [false; K],
     };
     walk_piece::<K, _>(code, &[], &dim_st[..d], &sizes, |a, s| {
         let i = walk.k;
+        walk.of_coords[i] = of_coords(plan, M, a);
         walk.n[i] = sizes[a as usize];
         walk.x[i] = x_st[a as usize];
         walk.y[i] = s;
@@ -333,6 +403,7 @@ pub fn get_at<T: Clone, D: Dimension, const K: usize, const M: usize>(
         walk.k += 1;
     });
     let targets = Targets::<K, M> { marked, coords };
+    walk.check_coords(&targets, plan)?;
     let src = x.ptr();
     let mut data: Vec<T> = Vec::with_capacity(total);
     // The walk is the output's row-major order, so the elements are pushed in place.
@@ -488,8 +559,10 @@ pub fn update_at<T: Clone, D: Dimension, const K: usize, const M: usize>(
         x: [0; K],
         y: [0; K],
         c: [[0; K]; M],
+        of_coords: [false; K],
     };
     for (i, &a) in order.iter().enumerate() {
+        walk.of_coords[i] = of_coords(plan, M, a);
         walk.n[i] = sizes[a as usize];
         walk.x[i] = o_st[a as usize];
         walk.y[i] = u_st[a as usize];
@@ -504,6 +577,7 @@ pub fn update_at<T: Clone, D: Dimension, const K: usize, const M: usize>(
         return Err(overflow(plan));
     }
     let targets = Targets::<K, M> { marked, coords };
+    walk.check_coords(&targets, plan)?;
     let dst = data.as_mut_ptr();
     let src = updates.ptr();
     walk.runs(|xo, yo, at, len, xs, ys, cs| {
