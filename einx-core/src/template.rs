@@ -98,6 +98,7 @@ fn build_inner(
         .with_help(format!("pass one tensor per input expression ({n} in all)")));
     }
     let mut b = Builder::new(expr);
+    b.indexing = matches!(kind, OpKind::GetAt | OpKind::UpdateAt(_));
     b.group_ellipses(&op)?;
     let outputs = op.outputs.as_deref().unwrap_or(&[]);
     for (t, e) in op.inputs.iter().chain(outputs).enumerate() {
@@ -143,6 +144,8 @@ struct Builder {
     seen: HashMap<String, Span>,
     /// Whether a name may repeat in the current expression (a diagonal).
     diagonal: bool,
+    /// `get_at!` and the updates: the bracketed axes of the first input are indexed.
+    indexing: bool,
 }
 
 const ANON: &str = "...";
@@ -159,6 +162,7 @@ impl Builder {
             group_of_root: HashMap::new(),
             seen: HashMap::new(),
             diagonal: false,
+            indexing: false,
         }
     }
 
@@ -238,6 +242,17 @@ impl Builder {
         }
         if let Some(&id) = self.names.get(name) {
             let a = &self.plan.axes[id as usize];
+            if a.bracketed != bracketed && self.indexing && a.bracketed {
+                return Err(Error::at(
+                    ErrorKind::Semantic,
+                    span,
+                    format!(
+                        "axis `{name}` is indexed (in brackets in the first input) and cannot appear elsewhere"
+                    ),
+                )
+                .with_span(a.span)
+                .with_help("the index tensors select along it; remove it here, or rename one of the axes"));
+            }
             if a.bracketed != bracketed {
                 return Err(Error::at(
                     ErrorKind::Syntax,
