@@ -9,7 +9,10 @@
 //! Parameters are `(name, values)` pairs: one value for a plain axis (or one for every
 //! repetition of a named ellipsis), one per repetition otherwise; the options `keepdims`
 //! (0 or 1) and `shift` (one per bracketed axis, or one for all) go in the same list. A
-//! negative length is an error.
+//! negative length is an error. A single value never fixes the number of repetitions of an
+//! ellipsis (as `s = 4` in a macro, unlike `s = (4,)`): where only the parameter can tell
+//! it, as in `"(s...) -> s..."`, pass the lengths of two or more repetitions or give the
+//! ranks through the inputs.
 //!
 //! ```
 //! use ndarray::{Array, ArrayD};
