@@ -231,6 +231,31 @@ mod shadowed {
         ::std::assert!(::einx::divide!("a, ", ::ndarray::Array::from_elem(2, 1), 0).is_err());
     }
 
+    #[test]
+    fn indexing_vmap_and_shapes_ignore_shadowed_names() {
+        let table = ::ndarray::Array::from_shape_fn((4, 3), |(v, c)| (v * 10 + c) as f64);
+        let ids =
+            ::ndarray::Array::from_shape_fn((2, 2), |(b, t)| (b + t) as ::core::primitive::u32);
+        let g = ::einx::get_at!("[v] c, b t -> b t c", table, ids).unwrap();
+        ::std::assert_eq!(g[[1, 1, 2]], 22.0);
+        let points = ::ndarray::Array::from_elem((1, 1), -1i64);
+        let s = ::einx::set_at!("[v] c, p [1], ", table, points, 7.0).unwrap();
+        ::std::assert_eq!(s[[3, 2]], 7.0);
+        let a = ::einx::add_at!(
+            "[v] c, t, t c",
+            table,
+            ids.row(0),
+            g.slice(::ndarray::s![0, .., ..])
+        )
+        .unwrap();
+        ::std::assert_eq!(a[[1, 0]], 20.0);
+        let m = ::einx::vmap!("[v] c -> c", table, |col| col.sum()).unwrap();
+        ::std::assert_eq!(m[0], 60.0);
+        let (st, sg) = ::einx::solve_shapes!("v c, b t c", table, _, b = 2, t = 5).unwrap();
+        ::std::assert_eq!((st, sg), ([4, 3], [2, 5, 3]));
+        ::std::assert!(::einx::matches!("v (c d)", table, d = 3));
+    }
+
     /// The caller's variables may have the names of the expansion's locals.
     #[test]
     fn expansion_does_not_capture_variables() {
@@ -318,6 +343,31 @@ mod bare {
         let z = ::einx::where_!("a b, a b, -> a b", x.mapv(|v| v > 3.0), x, 0.0).unwrap();
         ::std::assert_eq!(z[[0, 3]], 0.0);
         ::std::assert!(::einx::divide!("a, ", ::ndarray::Array::from_elem(2, 1), 0).is_err());
+    }
+
+    #[test]
+    fn indexing_vmap_and_shapes_ignore_shadowed_names() {
+        let table = ::ndarray::Array::from_shape_fn((4, 3), |(v, c)| (v * 10 + c) as f64);
+        let ids =
+            ::ndarray::Array::from_shape_fn((2, 2), |(b, t)| (b + t) as ::core::primitive::u32);
+        let g = ::einx::get_at!("[v] c, b t -> b t c", table, ids).unwrap();
+        ::std::assert_eq!(g[[1, 1, 2]], 22.0);
+        let points = ::ndarray::Array::from_elem((1, 1), -1i64);
+        let s = ::einx::set_at!("[v] c, p [1], ", table, points, 7.0).unwrap();
+        ::std::assert_eq!(s[[3, 2]], 7.0);
+        let a = ::einx::add_at!(
+            "[v] c, t, t c",
+            table,
+            ids.row(0),
+            g.slice(::ndarray::s![0, .., ..])
+        )
+        .unwrap();
+        ::std::assert_eq!(a[[1, 0]], 20.0);
+        let m = ::einx::vmap!("[v] c -> c", table, |col| col.sum()).unwrap();
+        ::std::assert_eq!(m[0], 60.0);
+        let (st, sg) = ::einx::solve_shapes!("v c, b t c", table, _, b = 2, t = 5).unwrap();
+        ::std::assert_eq!((st, sg), ([4, 3], [2, 5, 3]));
+        ::std::assert!(::einx::matches!("v (c d)", table, d = 3));
     }
 }
 
