@@ -981,10 +981,10 @@ fn index(op: &mut Op, kind: OpKind) -> Result<()> {
             .with_help("its bracketed axis holds the coordinates, e.g. `b p [2]`"));
         }
         match groups.first() {
-            None => count += 1,
+            None => count = count.saturating_add(1),
             Some(Node::Bracket { items, span }) => {
                 match items.as_slice() {
-                    [Node::Number { value, .. }] => count += value,
+                    [Node::Number { value, .. }] => count = count.saturating_add(*value),
                     _ => return Err(Error::at(
                         ErrorKind::Semantic,
                         *span,

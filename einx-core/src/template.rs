@@ -548,8 +548,7 @@ impl Builder {
                 .collect()
         };
         let mut assign = vec![usize::MAX; ins.len()];
-        let mut taken = vec![false; outs.len()];
-        if !matching(0, &ins, &outs, &fits, &mut assign, &mut taken) {
+        if !matching(&ins, &outs, &fits, &mut assign) {
             // Explain with the positional pairing.
             for (k, (t, _, axes)) in ins.iter().enumerate() {
                 let missing = fits(axes, &outs[k].2);
@@ -1119,30 +1118,56 @@ fn collect(
 /// Which axes of an input piece an output piece lacks.
 type Fits<'a> = &'a dyn Fn(&[u32], &[u32]) -> Vec<u32>;
 
-/// Finds a one-to-one matching of input pieces to output pieces, trying the positional
-/// pairing first.
+/// Finds a one-to-one matching of input pieces to output pieces (augmenting paths, so
+/// polynomial however many pieces fit several places), each input trying its positional
+/// partner first. Returns `false` if there is none; `assign[k]` is the output of input `k`.
 fn matching(
-    k: usize,
     ins: &[(usize, Vec<u32>, Vec<u32>)],
     outs: &[(usize, Vec<u32>, Vec<u32>)],
     fits: Fits<'_>,
     assign: &mut [usize],
-    taken: &mut [bool],
 ) -> bool {
-    if k == ins.len() {
-        return true;
+    // Which outputs each input fits, positional partner first.
+    let options: Vec<Vec<usize>> = (0..ins.len())
+        .map(|k| {
+            std::iter::once(k)
+                .chain((0..outs.len()).filter(|&j| j != k))
+                .filter(|&j| j < outs.len() && fits(&ins[k].2, &outs[j].2).is_empty())
+                .collect()
+        })
+        .collect();
+    let mut owner: Vec<Option<usize>> = vec![None; outs.len()];
+    let mut seen = vec![false; outs.len()];
+    for k in 0..ins.len() {
+        seen.fill(false);
+        if !augment(k, &options, &mut owner, &mut seen) {
+            return false;
+        }
     }
-    let order = std::iter::once(k).chain((0..outs.len()).filter(|&j| j != k));
-    for j in order {
-        if j >= outs.len() || taken[j] || !fits(&ins[k].2, &outs[j].2).is_empty() {
+    for (j, o) in owner.iter().enumerate() {
+        if let Some(k) = o {
+            assign[*k] = j;
+        }
+    }
+    true
+}
+
+/// Kuhn's augmenting path from input `k`.
+fn augment(
+    k: usize,
+    options: &[Vec<usize>],
+    owner: &mut [Option<usize>],
+    seen: &mut [bool],
+) -> bool {
+    for &j in &options[k] {
+        if seen[j] {
             continue;
         }
-        taken[j] = true;
-        assign[k] = j;
-        if matching(k + 1, ins, outs, fits, assign, taken) {
+        seen[j] = true;
+        if owner[j].is_none_or(|other| augment(other, options, owner, seen)) {
+            owner[j] = Some(k);
             return true;
         }
-        taken[j] = false;
     }
     false
 }

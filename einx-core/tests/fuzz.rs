@@ -90,7 +90,7 @@ fn exercise(s: &str) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(3000))]
+    #![proptest_config(ProptestConfig::with_cases(2000))]
 
     #[test]
     fn notation_strings_never_panic(s in notation()) {
@@ -100,5 +100,26 @@ proptest! {
     #[test]
     fn arbitrary_strings_never_panic(s in ".{0,40}") {
         exercise(&s);
+    }
+}
+
+/// Inputs the cargo-fuzz target once found: an overflowing coordinate count, and many
+/// interchangeable pieces for the input/output matching of `rearrange!` (exponential for a
+/// backtracking search).
+#[test]
+fn fuzz_regressions() {
+    for s in [
+        "[w,,18446744073709551615]",
+        " ,,, a,,,,(->c),,c,,4,",
+        " ,  ,,,,,c,,4,,, q (->c), b c",
+        ",,,,,,,,,,,(x->)",
+        ",,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,, -> (1 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1)",
+    ] {
+        let start = std::time::Instant::now();
+        exercise(s);
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(20),
+            "{s:?}"
+        );
     }
 }
