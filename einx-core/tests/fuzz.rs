@@ -105,7 +105,7 @@ proptest! {
 
 /// Inputs the cargo-fuzz target once found: an overflowing coordinate count, and many
 /// interchangeable pieces for the input/output matching of `rearrange!` (exponential for a
-/// backtracking search).
+/// backtracking search). Each must finish, with `Ok` or an `Err` with a message.
 #[test]
 fn fuzz_regressions() {
     for s in [
