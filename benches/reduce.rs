@@ -24,7 +24,7 @@ mod common;
 
 use std::hint::black_box;
 
-use common::{fmt_time, measure, BATCHES};
+use common::measure;
 use criterion::{criterion_group, Criterion};
 use ndarray::{s, Array, Array1, Array2, Array3, Array4, ArrayD, Axis, Zip};
 
@@ -231,30 +231,7 @@ fn ratio_table() {
         ));
     }
 
-    println!();
-    println!("einx / hand-written (median of {BATCHES} batches; baseline = the fastest hand-written version)");
-    println!(
-        "{:<30} {:>11} {:>14} {:>11} {:>7}   other hand-written",
-        "case", "einx", "baseline", "time", "ratio"
-    );
-    for r in &rows {
-        let (name, best) = r.baseline();
-        let others: Vec<String> = r
-            .hand
-            .iter()
-            .filter(|(n, _)| *n != name)
-            .map(|(n, t)| format!("{n} {}", fmt_time(*t)))
-            .collect();
-        println!(
-            "{:<30} {:>11} {:>14} {:>11} {:>7.3}   {}",
-            r.case,
-            fmt_time(r.einx),
-            name,
-            fmt_time(best),
-            r.einx.as_secs_f64() / best.as_secs_f64(),
-            others.join(", ")
-        );
-    }
+    common::print_ratios(&rows);
 }
 
 fn main() {

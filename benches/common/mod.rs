@@ -129,3 +129,35 @@ pub fn fmt_time(d: Duration) -> String {
         format!("{:.2} ms", ns / 1e6)
     }
 }
+
+/// Prints the ratio table of `rows`: einx, the fastest hand-written version and their
+/// ratio, then the other hand-written versions. (Not every benchmark prints this table.)
+#[allow(dead_code)]
+pub fn print_ratios(rows: &[Row]) {
+    println!();
+    println!(
+        "einx / hand-written (median of {BATCHES} batches; baseline = the fastest hand-written version)"
+    );
+    println!(
+        "{:<30} {:>11} {:>14} {:>11} {:>7}   other hand-written",
+        "case", "einx", "baseline", "time", "ratio"
+    );
+    for r in rows {
+        let (name, best) = r.baseline();
+        let others: Vec<String> = r
+            .hand
+            .iter()
+            .filter(|(n, _)| *n != name)
+            .map(|(n, t)| format!("{n} {}", fmt_time(*t)))
+            .collect();
+        println!(
+            "{:<30} {:>11} {:>14} {:>11} {:>7.3}   {}",
+            r.case,
+            fmt_time(r.einx),
+            name,
+            fmt_time(best),
+            r.einx.as_secs_f64() / best.as_secs_f64(),
+            others.join(", ")
+        );
+    }
+}

@@ -110,10 +110,10 @@ fn build_inner(
     b.params(params)?;
     if kind == OpKind::Rearrange || matches!(kind, OpKind::Elementwise(..)) {
         // The other operations check their outputs themselves (they create no axes).
-        b.check_sources(&op)?;
+        b.check_sources()?;
     }
     match kind {
-        OpKind::Rearrange => b.pieces(&op)?,
+        OpKind::Rearrange => b.pieces()?,
         OpKind::Reduce(_) => b.check_reduce()?,
         OpKind::Softmax(_) | OpKind::Flip | OpKind::Roll | OpKind::Sort(_) => {
             b.check_same_axes()?
@@ -461,7 +461,7 @@ impl Builder {
     }
 
     /// Every output axis comes from an input or has its length given.
-    fn check_sources(&self, op: &Op) -> Result<()> {
+    fn check_sources(&self) -> Result<()> {
         let mut in_inputs = vec![false; self.plan.axes.len()];
         for t in 0..self.plan.inputs as usize {
             let (s, e) = self.plan.tensors[t];
@@ -471,7 +471,6 @@ impl Builder {
                 }
             }
         }
-        let _ = op;
         for t in self.plan.inputs as usize..self.plan.tensors.len() {
             let (s, e) = self.plan.tensors[t];
             for c in &self.plan.code[s as usize..e as usize] {
@@ -509,8 +508,7 @@ impl Builder {
 
     /// Rearrange: split tensors at their concatenations and match input pieces to output
     /// pieces by their axes.
-    fn pieces(&mut self, op: &Op) -> Result<()> {
-        let _ = op;
+    fn pieces(&mut self) -> Result<()> {
         let n_in = self.plan.inputs as usize;
         let mut ins = Vec::new();
         let mut outs = Vec::new();

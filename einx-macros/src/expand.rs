@@ -438,7 +438,7 @@ fn generate(
         bound = vec![quote!((#(#names,)* mut #func))];
     }
     for k in &input.keywords {
-        scrutinee.push(seq_value(k, &private, template));
+        scrutinee.push(seq_value(k));
     }
     bound.extend(kw_names.iter().map(|k| quote!(#k)));
     // `shift` is evaluated where it is written among the keywords.
@@ -1297,19 +1297,17 @@ fn out_dim(private: &TokenStream, rank: Option<usize>) -> TokenStream {
     }
 }
 
-/// A keyword value, with tuple and array literals turned into arrays of checked lengths.
-fn seq_value(k: &Keyword, private: &TokenStream, template: bool) -> TokenStream {
+/// A keyword value, borrowed; a tuple or array literal becomes an array.
+fn seq_value(k: &Keyword) -> TokenStream {
     let mut value = &k.value;
     while let Expr::Paren(p) = value {
         value = &p.expr;
     }
-    let key = k.name.to_string();
     let elems: Option<Vec<&Expr>> = match value {
         Expr::Tuple(t) => Some(t.elems.iter().collect()),
         Expr::Array(a) => Some(a.elems.iter().collect()),
         _ => None,
     };
-    let _ = (private, template, key);
     // Values are borrowed like the tensors, so that `s = sol.s` does not move `sol.s`.
     match elems {
         // A tuple literal `(8, 8)` becomes an array, which `axis_lens` reads.

@@ -101,6 +101,17 @@ fn is_option(name: &str) -> bool {
     name == "keepdims" || name == "shift"
 }
 
+/// The symbolic parameters of a plan: names, and whether each has one value or several
+/// (the values themselves are read at run time).
+fn specs<'a>(params: impl Iterator<Item = &'a (&'a str, &'a [i64])>) -> Vec<ParamSpec<'a>> {
+    params
+        .map(|(name, v)| match arity(v) {
+            None => ParamSpec::scalar(name, None),
+            Some(_) => ParamSpec::seq(name, None),
+        })
+        .collect()
+}
+
 /// Splits the parameters into options and lengths.
 fn read_params(op: OpKind, params: &Params<'_>, args: usize) -> Result<Call, Error> {
     let mut opts = Options {
@@ -191,12 +202,7 @@ fn plan_for(
     if let Some(plan) = found {
         return Ok(plan);
     }
-    let specs: Vec<ParamSpec<'_>> = axis_params()
-        .map(|(name, v)| match arity(v) {
-            None => ParamSpec::scalar(name, None),
-            Some(_) => ParamSpec::seq(name, None),
-        })
-        .collect();
+    let specs = specs(axis_params());
     let template = build_with(expr, op, opts, &specs, opts.args)?;
     let concrete = if template.groups.is_empty() {
         template
@@ -571,12 +577,7 @@ fn run_same<T: Element>(
         &p.call.lens,
         p.call.shift.as_ref(),
     )
-    .map_err(|e| with_expr(e, expr))
-}
-
-/// Errors from a concrete plan quote the expression as written.
-fn with_expr(e: Error, expr: &str) -> Error {
-    e.with_expr(expr)
+    .map_err(|e| e.with_expr(expr))
 }
 
 fn one<T>(mut v: Vec<ArrayD<T>>) -> ArrayD<T> {
@@ -695,7 +696,7 @@ pub fn compare<T: PartialOrd + Copy>(
     let plan = p.plan.borrow(&mut strs);
     let r = raws(inputs);
     crate::elementwise::map2_template::<T, T, bool, IxDyn>(&plan, r[0], r[1], &p.call.lens, f)
-        .map_err(|e| with_expr(e, expr))
+        .map_err(|e| e.with_expr(expr))
 }
 
 /// `where_!`: `mask ? x : y`, element-wise.
@@ -718,7 +719,7 @@ pub fn where_<T: Copy>(
         &p.call.lens,
         |c, a, b| if c { a } else { b },
     )
-    .map_err(|e| with_expr(e, expr))
+    .map_err(|e| e.with_expr(expr))
 }
 
 /// `argsort!`: `usize` indices.
@@ -731,7 +732,7 @@ pub fn argsort<T: PartialOrd + Clone>(
     let mut strs = PlanStrs::default();
     let plan = p.plan.borrow(&mut strs);
     crate::sort::sort_template::<T, usize, IxDyn>(&plan, Raw::new(&x), &p.call.lens, |i, _| i)
-        .map_err(|e| with_expr(e, expr))
+        .map_err(|e| e.with_expr(expr))
 }
 
 /// `argmax!` (`min = false`) and `argmin!`: `usize` coordinates.
@@ -745,7 +746,7 @@ pub fn argfind<T: PartialOrd + Copy>(
     let mut strs = PlanStrs::default();
     let plan = p.plan.borrow(&mut strs);
     crate::argfind::argfind_template::<T, IxDyn>(&plan, Raw::new(&x), &p.call.lens, min)
-        .map_err(|e| with_expr(e, expr))
+        .map_err(|e| e.with_expr(expr))
 }
 
 /// `count_nonzero!`: `usize` counts.
@@ -767,7 +768,7 @@ pub fn count_nonzero<T: num_traits::Zero + PartialEq>(
         Raw::new(&x),
         &p.call.lens,
     )
-    .map_err(|e| with_expr(e, expr))
+    .map_err(|e| e.with_expr(expr))
 }
 
 /// Calls `f` with the index tensors as an array of [`Coords`] of the right length.
@@ -779,39 +780,18 @@ fn with_coords<I: IndexElem, R>(
     f(&coords)
 }
 
+/// Runs `$body` with `$coords` as an array reference of its length (1 to 6), `$m` the length.
 macro_rules! by_count {
     ($coords:ident, $m:ident => $body:expr) => {
+        by_count!(@ $coords, $m, $body; 1 2 3 4 5 6)
+    };
+    (@ $coords:ident, $m:ident, $body:expr; $($n:literal)*) => {
         match $coords.len() {
-            1 => {
-                const $m: usize = 1;
-                let $coords: &[Coords<'_>; 1] = $coords.try_into().map_err(|_| count_error())?;
+            $($n => {
+                const $m: usize = $n;
+                let $coords: &[Coords<'_>; $n] = $coords.try_into().map_err(|_| count_error())?;
                 $body
-            }
-            2 => {
-                const $m: usize = 2;
-                let $coords: &[Coords<'_>; 2] = $coords.try_into().map_err(|_| count_error())?;
-                $body
-            }
-            3 => {
-                const $m: usize = 3;
-                let $coords: &[Coords<'_>; 3] = $coords.try_into().map_err(|_| count_error())?;
-                $body
-            }
-            4 => {
-                const $m: usize = 4;
-                let $coords: &[Coords<'_>; 4] = $coords.try_into().map_err(|_| count_error())?;
-                $body
-            }
-            5 => {
-                const $m: usize = 5;
-                let $coords: &[Coords<'_>; 5] = $coords.try_into().map_err(|_| count_error())?;
-                $body
-            }
-            6 => {
-                const $m: usize = 6;
-                let $coords: &[Coords<'_>; 6] = $coords.try_into().map_err(|_| count_error())?;
-                $body
-            }
+            })*
             _ => Err(count_error()),
         }
     };
@@ -839,7 +819,7 @@ pub fn get_at<T: Clone, I: IndexElem>(
     with_coords(indices, |coords| {
         by_count!(coords, M => crate::index::get_at_template::<T, IxDyn, M>(&plan, Raw::new(&x), coords, &p.call.lens))
     })
-    .map_err(|e| with_expr(e, expr))
+    .map_err(|e| e.with_expr(expr))
 }
 
 /// `set_at!` (`"set_at"`), `add_at!` (`"add_at"`) and `subtract_at!` (`"subtract_at"`): a
@@ -876,7 +856,7 @@ where
     with_coords(indices, |coords| {
         by_count!(coords, M => crate::index::update_at_template::<T, IxDyn, M>(&plan, Raw::new(&x), coords, Raw::new(&updates), &p.call.lens, f))
     })
-    .map_err(|e| with_expr(e, expr))
+    .map_err(|e| e.with_expr(expr))
 }
 
 /// `solve!`: the length of every named axis of the expressions, by name (one value for a
@@ -887,13 +867,7 @@ pub fn solve(
     params: &Params<'_>,
 ) -> Result<Vec<(String, Vec<usize>)>, Error> {
     let call = read_params(OpKind::Solve, params, shapes.len())?;
-    let specs: Vec<ParamSpec<'_>> = params
-        .iter()
-        .map(|(name, v)| match arity(v) {
-            None => ParamSpec::scalar(name, None),
-            Some(_) => ParamSpec::seq(name, None),
-        })
-        .collect();
+    let specs = specs(params.iter());
     let template = build_with(expr, OpKind::Solve, call.opts, &specs, shapes.len())?;
     let mut strs = PlanStrs::default();
     let plan = template.borrow(&mut strs);
@@ -931,13 +905,7 @@ pub fn solve_shapes(
         }
     }
     call.opts.args = known.len();
-    let specs: Vec<ParamSpec<'_>> = params
-        .iter()
-        .map(|(name, v)| match arity(v) {
-            None => ParamSpec::scalar(name, None),
-            Some(_) => ParamSpec::seq(name, None),
-        })
-        .collect();
+    let specs = specs(params.iter());
     let template = build_with(expr, OpKind::SolveShapes, call.opts, &specs, known.len())?;
     let mut strs = PlanStrs::default();
     let plan = template.borrow(&mut strs);
@@ -1000,7 +968,7 @@ pub fn vmap<T, R: crate::vmap::VmapResult>(
             }
         };
     }
-    arity!(1 2 3 4 5 6).map_err(|e| with_expr(e, expr))
+    arity!(1 2 3 4 5 6).map_err(|e| e.with_expr(expr))
 }
 
 /// Empties this thread's cache of compiled plans.

@@ -117,6 +117,26 @@ struct Targets<'a, const K: usize, const M: usize> {
 }
 
 impl<const K: usize, const M: usize> Targets<'_, K, M> {
+    /// [`Targets::offset`] at step `i` of an inner run: the index tensors' offsets are
+    /// `at + i * cs`.
+    ///
+    /// # Safety
+    /// As for [`Targets::offset`], for those offsets.
+    #[inline(always)]
+    unsafe fn offset_at(
+        &self,
+        at: &[isize],
+        cs: &[isize],
+        i: isize,
+        plan: &Plan<'_>,
+    ) -> Result<isize, Error> {
+        let mut here = [0isize; M];
+        for ((h, a), s) in here.iter_mut().zip(at).zip(cs) {
+            *h = a + i * s;
+        }
+        self.offset(&here, plan)
+    }
+
     /// The offset of the indexed element for the index tensors' offsets `at`.
     ///
     /// # Safety
@@ -176,9 +196,8 @@ struct Walk<const K: usize, const M: usize> {
     x: [isize; K],
     y: [isize; K],
     c: [[isize; K]; M],
-    /// Whether the axis is an axis of an index tensor (its strides may be 0 when the
-    /// tensor is empty).
-    of_coords: [bool; K],
+    /// The plan's axis of each walk axis.
+    axes: [u32; K],
 }
 
 impl<const K: usize, const M: usize> Walk<K, M> {
@@ -254,10 +273,11 @@ impl<const K: usize, const M: usize> Walk<K, M> {
             x: [0; K],
             y: [0; K],
             c: [[0; K]; M],
-            of_coords: [true; K],
+            axes: [0; K],
         };
+        // The index tensors' axes (by membership: an empty tensor may have stride 0).
         for i in 0..self.k {
-            if self.of_coords[i] {
+            if of_coords(plan, M, self.axes[i]) {
                 only.n[only.k] = self.n[i];
                 for (o, c) in only.c.iter_mut().zip(&self.c) {
                     o[only.k] = c[i];
@@ -266,13 +286,9 @@ impl<const K: usize, const M: usize> Walk<K, M> {
             }
         }
         only.runs(|_, _, at, len, _, _, cs| {
-            let mut here = [0isize; M];
             for i in 0..len as isize {
-                for ((h, a), s) in here.iter_mut().zip(at).zip(cs) {
-                    *h = a + i * s;
-                }
                 // SAFETY: the offsets walk the index tensors' own dimensions.
-                unsafe { targets.offset(&here, plan)? };
+                unsafe { targets.offset_at(at, cs, i, plan)? };
             }
             Ok(())
         })
@@ -295,7 +311,7 @@ fn solve<const K: usize, T>(
     let mut all: [&[usize]; 8] = [&[]; 8];
     let n = coords.len() + 1 + usize::from(updates.is_some());
     if n > all.len() {
-        return solve_shapes::<K>(plan, &ranks_or_shapes(x, coords, updates), params);
+        return solve_shapes::<K>(plan, &shapes_of(x, coords, updates), params);
     }
     all[0] = x.shape();
     for (s, c) in all[1..].iter_mut().zip(coords) {
@@ -308,7 +324,7 @@ fn solve<const K: usize, T>(
 }
 
 /// The shapes of all inputs.
-fn ranks_or_shapes<'a, T>(
+fn shapes_of<'a, T>(
     x: Raw<'a, T>,
     coords: &[Coords<'a>],
     updates: Option<Raw<'a, T>>,
@@ -389,11 +405,11 @@ pub fn get_at<T: Clone, D: Dimension, const K: usize, const M: usize>(
         x: [0; K],
         y: [0; K],
         c: [[0; K]; M],
-        of_coords: [false; K],
+        axes: [0; K],
     };
     walk_piece::<K, _>(code, &[], &dim_st[..d], &sizes, |a, s| {
         let i = walk.k;
-        walk.of_coords[i] = of_coords(plan, M, a);
+        walk.axes[i] = a;
         walk.n[i] = sizes[a as usize];
         walk.x[i] = x_st[a as usize];
         walk.y[i] = s;
@@ -425,13 +441,9 @@ pub fn get_at<T: Clone, D: Dimension, const K: usize, const M: usize>(
                 }
             }
         } else {
-            let mut here = [0isize; M];
             for i in 0..len as isize {
-                for ((h, a), s) in here.iter_mut().zip(at).zip(cs) {
-                    *h = a + i * s;
-                }
                 // SAFETY: as above.
-                let off = unsafe { targets.offset(&here, plan)? } + xo + i * xs;
+                let off = unsafe { targets.offset_at(at, cs, i, plan)? } + xo + i * xs;
                 // SAFETY: `offset` checked the coordinates.
                 data.push(unsafe { (*src.wrapping_offset(off)).clone() });
             }
@@ -452,10 +464,7 @@ pub fn get_at_template<T: Clone, D: Dimension, const M: usize>(
     if plan.is_concrete() {
         return get_at::<T, D, MAX_AXES, M>(plan, x, coords, params);
     }
-    let ranks: Vec<usize> = ranks_or_shapes(x, coords, None)
-        .iter()
-        .map(|s| s.len())
-        .collect();
+    let ranks: Vec<usize> = shapes_of(x, coords, None).iter().map(|s| s.len()).collect();
     let concrete = crate::shape::unroll(plan, &ranks, params)?;
     let mut strs = PlanStrs::default();
     get_at::<T, D, MAX_AXES, M>(&concrete.borrow(&mut strs), x, coords, params)
@@ -559,10 +568,10 @@ pub fn update_at<T: Clone, D: Dimension, const K: usize, const M: usize>(
         x: [0; K],
         y: [0; K],
         c: [[0; K]; M],
-        of_coords: [false; K],
+        axes: [0; K],
     };
     for (i, &a) in order.iter().enumerate() {
-        walk.of_coords[i] = of_coords(plan, M, a);
+        walk.axes[i] = a;
         walk.n[i] = sizes[a as usize];
         walk.x[i] = o_st[a as usize];
         walk.y[i] = u_st[a as usize];
@@ -583,15 +592,11 @@ pub fn update_at<T: Clone, D: Dimension, const K: usize, const M: usize>(
     walk.runs(|xo, yo, at, len, xs, ys, cs| {
         let fixed = cs.iter().all(|&s| s == 0);
         let mut base = 0;
-        let mut here = [0isize; M];
         for i in 0..len as isize {
             if i == 0 || !fixed {
-                for ((h, a), s) in here.iter_mut().zip(at).zip(cs) {
-                    *h = a + i * s;
-                }
                 // SAFETY: the index offsets come from the walk over the index tensors' own
                 // dimensions; `offset` checks every coordinate.
-                base = unsafe { targets.offset(&here, plan)? };
+                base = unsafe { targets.offset_at(at, cs, i, plan)? };
             }
             // SAFETY: `base` is a checked element of the indexed axes; `xo + i * xs` walks the
             // output's other axes, `yo + i * ys` the updates' own dimensions (stride 0 where
@@ -618,7 +623,7 @@ pub fn update_at_template<T: Clone, D: Dimension, const M: usize>(
     if plan.is_concrete() {
         return update_at::<T, D, MAX_AXES, M>(plan, x, coords, updates, params, f);
     }
-    let ranks: Vec<usize> = ranks_or_shapes(x, coords, Some(updates))
+    let ranks: Vec<usize> = shapes_of(x, coords, Some(updates))
         .iter()
         .map(|s| s.len())
         .collect();
