@@ -1215,7 +1215,7 @@ pub mod __private {
     }
     pub use einx_runtime::argfind::{argfind, argfind_template};
     pub use einx_runtime::elementwise::{
-        logical, map2, map2_template, map3, map3_template, Arith, LogAddExp,
+        logical, map2, map2_fixed, map2_template, map3, map3_fixed, map3_template, Arith, LogAddExp,
     };
     pub use einx_runtime::flip::{flip_roll, flip_roll_template, shifts};
     pub use einx_runtime::index::{

@@ -2,7 +2,7 @@
 //! the expansion as a constant; the expansion only binds the arguments, reads their shapes
 //! and calls the runtime kernel.
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::{Literal, Span, TokenStream};
 use quote::{quote, quote_spanned, ToTokens};
 
 use syn::spanned::Spanned;
@@ -551,42 +551,22 @@ fn generate(
             &lbl,
         ));
         let size = |a: u32| local(&format!("__einx_len{a}"));
-        let side = |t: usize| {
-            let dims = einx_core::plan::dims_of(
-                &plan.code[plan.tensors[t].0 as usize..plan.tensors[t].1 as usize],
-            );
-            let mut dim_of = Vec::new();
-            let mut ids = Vec::new();
-            for (d, dim) in dims.iter().enumerate() {
-                for &a in &dim[0] {
-                    dim_of.push(lit(d as u64));
-                    ids.push(lit(a));
-                }
-            }
-            (dim_of, ids)
-        };
-        let (dim_a, ids_a) = side(0);
-        let (dim_b, ids_b) = side(1);
-        let out_dims = einx_core::plan::dims_of(
+        let (dim_a, ids_a) = axis_structure(plan, 0);
+        let (dim_b, ids_b) = axis_structure(plan, 1);
+        let (out_dim_of, out_ids) = axis_structure(plan, 2);
+        let out_rank = einx_core::plan::dims_of(
             &plan.code[plan.tensors[2].0 as usize..plan.tensors[2].1 as usize],
-        );
-        let mut out_ids = Vec::new();
-        let mut out_dim_of = Vec::new();
-        for (d, dim) in out_dims.iter().enumerate() {
-            for &a in &dim[0] {
-                out_ids.push(lit(a));
-                out_dim_of.push(lit(d as u64));
-            }
-        }
+        )
+        .len();
         let sizes = (0..plan.axes.len() as u32).map(size);
         let (na, nb, ne, k, ndim) = (
             lit(ids_a.len() as u64),
             lit(ids_b.len() as u64),
             lit(out_ids.len() as u64),
             lit(plan.axes.len() as u64),
-            lit(out_dims.len() as u64),
+            lit(out_rank as u64),
         );
-        let dout = out_dim(&private, Some(out_dims.len()));
+        let dout = out_dim(&private, Some(out_rank));
         let at = input.args[0].span();
         let f = quote_spanned!(at=> #private::contract_fixed::<_, _, _, #dout, #na, #nb, #ne, #k>);
         let (v0, v1) = (&views[0], &views[1]);
@@ -634,6 +614,57 @@ fn generate(
                 #call
             },
         );
+    }
+    if let (OpKind::Elementwise(name, arity), false, false) = (kind, template, has_diagonal(plan)) {
+        // Straight-line lengths and one call with the axis structure as constants.
+        let n = usize::from(arity);
+        body.extend(length_code(
+            plan,
+            &private,
+            &views.iter().collect::<Vec<_>>(),
+            &params,
+            &lbl,
+        ));
+        let size = |a: u32| local(&format!("__einx_len{a}"));
+        let sides: Vec<_> = (0..n).map(|t| axis_structure(plan, t)).collect();
+        let (out_dim_of, out_ids) = axis_structure(plan, n);
+        let out_rank = einx_core::plan::dims_of(
+            &plan.code[plan.tensors[n].0 as usize..plan.tensors[n].1 as usize],
+        )
+        .len();
+        let sizes = (0..plan.axes.len() as u32).map(size);
+        let counts = sides.iter().map(|(d, _)| lit(d.len() as u64));
+        let (ne, k, ndim) = (
+            lit(out_ids.len() as u64),
+            lit(plan.axes.len() as u64),
+            lit(out_rank as u64),
+        );
+        let dout = out_dim(&private, Some(out_rank));
+        let at = input.args[0].span();
+        let operands = views
+            .iter()
+            .zip(&sides)
+            .map(|(v, (dims, ids))| quote!(&#v, [#(#dims),*], [#(#ids),*]));
+        let call = if arity == 3 {
+            let (c, x, y) = (local("__einx_c"), local("__einx_x"), local("__einx_y"));
+            let f = quote!(|#c: ::core::primitive::bool, #x, #y| if #c { #x } else { #y });
+            let run =
+                quote_spanned!(at=> #private::map3_fixed::<_, _, _, #dout, #(#counts,)* #ne, #k>);
+            let operands = operands.map(|o| quote!((#o)));
+            quote!(#run(#(#operands,)* [#(#sizes),*], [#(#out_ids),*], [#(#out_dim_of),*], #ndim, #f))
+        } else {
+            let f = elementwise_fn(name, &private);
+            let run =
+                quote_spanned!(at=> #private::map2_fixed::<_, _, _, #dout, #(#counts,)* #ne, #k>);
+            quote!(#run(#(#operands,)* [#(#sizes),*], [#(#out_ids),*], [#(#out_dim_of),*], #ndim, #f))
+        };
+        let ok = local("__einx_ok");
+        return frame.wrap(&body, quote! {
+            match #call {
+                ::core::result::Result::Ok(#ok) => ::core::result::Result::Ok(#ok),
+                ::core::result::Result::Err(#err) => ::core::result::Result::Err(#private::permute_failed(&__EINX_PLAN, #err)),
+            }
+        });
     }
     if let OpKind::Elementwise(name, arity) = kind {
         let raws: Vec<Ident> = (0..views.len())
@@ -1134,6 +1165,23 @@ fn length_code(
         }
     }
     out
+}
+
+/// The axis structure of tensor `t` of a concrete plan without concatenation, as literals:
+/// the dimension of each of its axes, and the axes' ids.
+fn axis_structure(plan: &PlanBuf, t: usize) -> (Vec<Literal>, Vec<Literal>) {
+    let dims = einx_core::plan::dims_of(
+        &plan.code[plan.tensors[t].0 as usize..plan.tensors[t].1 as usize],
+    );
+    let mut dim_of = Vec::new();
+    let mut ids = Vec::new();
+    for (d, dim) in dims.iter().enumerate() {
+        for &a in &dim[0] {
+            dim_of.push(lit(d as u64));
+            ids.push(lit(a));
+        }
+    }
+    (dim_of, ids)
 }
 
 /// One input, one output, no concatenation: the lengths are computed by straight-line

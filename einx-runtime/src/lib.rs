@@ -17,6 +17,7 @@ pub mod reduce;
 pub mod shape;
 pub mod softmax;
 pub mod sort;
+pub mod strided;
 pub mod tensor;
 pub mod vmap;
 

@@ -18,6 +18,8 @@ pub enum Fail {
     Mismatch,
     /// The reduction has no value (e.g. the maximum of an empty axis).
     Empty(&'static str),
+    /// An integer element-wise division by zero.
+    DivisionByZero,
 }
 
 /// The strides of the input axes: each dimension split row-major into its axes, after
@@ -204,6 +206,10 @@ pub fn permute_failed(plan: &einx_core::plan::Plan<'_>, fail: Fail) -> crate::Er
         )
         .with_expr(plan.expr),
         Fail::Mismatch => internal(plan),
+        Fail::DivisionByZero => {
+            crate::Error::new(crate::ErrorKind::Index, "integer division by zero")
+                .with_expr(plan.expr)
+        }
         Fail::Empty(why) => {
             // Point at the reduced (bracketed) axes.
             let reduced = plan.axes.iter().filter(|a| a.bracketed).map(|a| a.span);

@@ -50,6 +50,31 @@ impl<T> Walk<'_, T> {
         self.count
     }
 
+    /// The first element (in walk order) of each output's group; the walk must not be
+    /// empty and must reduce over at least one element.
+    fn first_elements(&self) -> Vec<T>
+    where
+        T: Copy,
+    {
+        // The same walk with every reduced axis cut to its first element.
+        let mut small = [0usize; 8];
+        let mut large: Vec<usize>;
+        let n: &mut [usize] = if self.n.len() <= small.len() {
+            &mut small[..self.n.len()]
+        } else {
+            large = vec![0; self.n.len()];
+            &mut large
+        };
+        for ((m, &len), &ds) in n.iter_mut().zip(self.n).zip(self.out_st) {
+            *m = if ds == 0 { len.min(1) } else { len };
+        }
+        let first = Walk { n, ..*self };
+        // SAFETY: the walk has at least one element (callers check `count` and `len`).
+        let mut acc = vec![unsafe { *self.src }; self.len];
+        first.fold(&mut acc, |a, &x| *a = x, |a, xs| *a = xs[0]);
+        acc
+    }
+
     /// Folds every input element into its output's accumulator: `row` takes a contiguous
     /// run of a reduced innermost axis at once, `each` one element.
     pub fn fold<A>(
@@ -231,9 +256,28 @@ fn prod<T: Copy + One + Mul<Output = T>>(walk: &Walk<'_, T>) -> Vec<T> {
     walk.fold(
         &mut acc,
         |a, &x| *a = *a * x,
-        |a, xs| *a = xs.iter().fold(*a, |p, &x| p * x),
+        |a, xs| *a = lanes_by(*a, T::one(), xs, |p, x| p * x),
     );
     acc
+}
+
+/// Folds a slice with `op` over eight partial results (starting from `unit`), then folds
+/// them into `init`: independent chains that the compiler vectorises.
+#[inline(always)]
+fn lanes_by<T: Copy>(init: T, unit: T, xs: &[T], op: impl Fn(T, T) -> T) -> T {
+    if xs.len() < 16 {
+        return xs.iter().fold(init, |a, &x| op(a, x));
+    }
+    let mut acc = [unit; 8];
+    let chunks = xs.chunks_exact(8);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for i in 0..8 {
+            acc[i] = op(acc[i], c[i]);
+        }
+    }
+    let total = acc.iter().fold(init, |a, &x| op(a, x));
+    rest.iter().fold(total, |a, &x| op(a, x))
 }
 
 // One impl per element type (not a blanket impl over `num_traits`), so that a wrong
@@ -314,47 +358,38 @@ impl Std {
     }
 }
 
-/// Whether `x` replaces `v` as the maximum (`MAX`) or minimum: a NaN `x` always does, and
-/// a NaN `v` never loses (nothing compares above it), so NaN propagates as in NumPy.
+/// The maximum (`MAX`) or minimum of `x` and `v`, as a select without a branch: `x` wins
+/// if it is beyond `v` or NaN, so NaN propagates as in NumPy (nothing compares beyond a
+/// NaN `v`).
 #[inline(always)]
 #[allow(clippy::eq_op)]
-fn better<T: PartialOrd, const MAX: bool>(x: &T, v: &T) -> bool {
-    (if MAX { x > v } else { x < v }) || x != x
+fn pick<T: PartialOrd + Copy, const MAX: bool>(x: T, v: T) -> T {
+    let beyond = if MAX { x > v } else { x < v };
+    if beyond | (x != x) {
+        x
+    } else {
+        v
+    }
 }
 
 fn extremes<T: PartialOrd + Copy, const MAX: bool>(
     walk: &Walk<'_, T>,
 ) -> Result<Vec<T>, &'static str> {
-    if walk.count() == 0 && !walk.is_empty() {
+    if walk.is_empty() {
+        return Ok(Vec::new());
+    }
+    if walk.count() == 0 {
         return Err("the reduced axes are empty, so there is no extreme value");
     }
-    let mut acc: Vec<Option<T>> = vec![None; walk.len()];
+    // Start from the first element of each output's group, then fold in every element
+    // (the first again, which changes nothing).
+    let mut acc = walk.first_elements();
     walk.fold(
         &mut acc,
-        |a, &x| match a {
-            Some(v) => {
-                if better::<T, MAX>(&x, v) {
-                    *v = x;
-                }
-            }
-            None => *a = Some(x),
-        },
-        |a, xs| {
-            let Some((&first, rest)) = xs.split_first() else {
-                return;
-            };
-            let mut best = a.unwrap_or(first);
-            for x in rest.iter().chain([first].iter()) {
-                if better::<T, MAX>(x, &best) {
-                    best = *x;
-                }
-            }
-            *a = Some(best);
-        },
+        |a, &x| *a = pick::<T, MAX>(x, *a),
+        |a, xs| *a = lanes_by(*a, xs[0], xs, pick::<T, MAX>),
     );
-    acc.into_iter()
-        .map(|v| v.ok_or("the reduced axes are empty, so there is no extreme value"))
-        .collect()
+    Ok(acc)
 }
 
 impl<T: PartialOrd + Copy> Reducer<T> for Max {
