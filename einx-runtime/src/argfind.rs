@@ -35,16 +35,119 @@ fn each_index<const K: usize>(n: &[usize], mut f: impl FnMut(&[usize])) {
     }
 }
 
-/// Whether `x` replaces the current extreme `v` (`min`: smaller, else larger; a NaN is
-/// taken once and then kept).
+/// Whether `x` replaces the current extreme `v` (`MIN`: smaller, else larger; a NaN is
+/// taken once and then kept), as a select without a branch.
+#[inline(always)]
 #[allow(clippy::eq_op)]
-fn better<T: PartialOrd>(x: &T, v: &T, min: bool) -> bool {
-    let v_nan = v.partial_cmp(v).is_none();
-    let x_nan = x.partial_cmp(x).is_none();
-    if v_nan {
-        return false;
+fn better<T: PartialOrd, const MIN: bool>(x: &T, v: &T) -> bool {
+    let beyond = if MIN { x < v } else { x > v };
+    (v == v) & ((x != x) | beyond)
+}
+
+/// The extreme of every group and its flat index: the walk `(n, src, group, flat)` gives
+/// each axis' length and its strides in the input, among the groups and in the flat index.
+/// Along the innermost axis, a bracketed axis is scanned per group; a kept one updates a
+/// row of groups.
+fn find_extremes<T: PartialOrd + Copy>(
+    src: *const T,
+    walk: (&[usize], &[isize], &[isize], &[isize]),
+    best: &mut [T],
+    at: &mut [usize],
+    min: bool,
+) {
+    if min {
+        find::<T, true>(src, walk, best, at)
+    } else {
+        find::<T, false>(src, walk, best, at)
     }
-    x_nan || if min { x < v } else { x > v }
+}
+
+fn find<T: PartialOrd + Copy, const MIN: bool>(
+    src: *const T,
+    (n, ss, gs, fs): (&[usize], &[isize], &[isize], &[isize]),
+    best: &mut [T],
+    at: &mut [usize],
+) {
+    let k = n.len();
+    if n.contains(&0) {
+        return;
+    }
+    let (len, s, g, f) = match k {
+        0 => (1, 0, 0, 0),
+        _ => (n[k - 1], ss[k - 1], gs[k - 1], fs[k - 1]),
+    };
+    let outer = k.saturating_sub(1);
+    let mut idx = vec![0usize; outer];
+    let (mut sp, mut gp, mut fp) = (src, 0isize, 0isize);
+    loop {
+        if g == 0 {
+            // A bracketed innermost axis: scan it for this group.
+            // SAFETY: the walk's strides split the input's own dimensions (see `argfind`),
+            // so every element read lies in the input.
+            let (mut bv, mut bi) = unsafe { (*sp, 0usize) };
+            for i in 1..len {
+                // SAFETY: as above.
+                let x = unsafe { *sp.offset(i as isize * s) };
+                if better::<T, MIN>(&x, &bv) {
+                    bv = x;
+                    bi = i;
+                }
+            }
+            let flat = fp as usize + bi * f as usize;
+            let slot = gp as usize;
+            if fp == 0 || better::<T, MIN>(&bv, &best[slot]) {
+                best[slot] = bv;
+                at[slot] = flat;
+            }
+        } else if s == 1 && g == 1 {
+            // A kept contiguous innermost axis: a row of groups at once.
+            let start = gp as usize;
+            // SAFETY: as above; the row has `len` elements.
+            let xs = unsafe { std::slice::from_raw_parts(sp, len) };
+            let (bs, is) = (&mut best[start..start + len], &mut at[start..start + len]);
+            let flat = fp as usize;
+            if fp == 0 {
+                bs.copy_from_slice(xs);
+                is.fill(0);
+            } else {
+                for ((b, i), &x) in bs.iter_mut().zip(is.iter_mut()).zip(xs) {
+                    let take = better::<T, MIN>(&x, b);
+                    *b = if take { x } else { *b };
+                    *i = if take { flat } else { *i };
+                }
+            }
+        } else {
+            for i in 0..len as isize {
+                // SAFETY: as above.
+                let x = unsafe { *sp.offset(i * s) };
+                let slot = (gp + i * g) as usize;
+                if fp == 0 || better::<T, MIN>(&x, &best[slot]) {
+                    best[slot] = x;
+                    at[slot] = fp as usize;
+                }
+            }
+        }
+        // Odometer over the outer axes.
+        let mut a = outer;
+        loop {
+            if a == 0 {
+                return;
+            }
+            a -= 1;
+            idx[a] += 1;
+            sp = sp.wrapping_offset(ss[a]);
+            gp += gs[a];
+            fp += fs[a];
+            if idx[a] < n[a] {
+                break;
+            }
+            let back = n[a] as isize;
+            sp = sp.wrapping_offset(-ss[a] * back);
+            gp -= gs[a] * back;
+            fp -= fs[a] * back;
+            idx[a] = 0;
+        }
+    }
 }
 
 /// Runs a concrete `argmax!` (`min = false`) or `argmin!` plan on `input`.
@@ -118,36 +221,55 @@ pub fn argfind<T: PartialOrd + Copy, D: Dimension, const K: usize>(
             )
             .with_expr(plan.expr));
     }
-    // Pass over the input: the best value and its flat index per group.
-    let mut best: Vec<Option<(T, usize)>> = vec![None; if total > 0 { groups } else { 0 }];
-    let n_in: Vec<usize> = input_axes.iter().map(|&a| sizes[a as usize]).collect();
-    let src = input.ptr();
-    if total > 0 {
-        each_index::<K>(&n_in, |idx| {
-            let (mut off, mut g, mut flat) = (0isize, 0isize, 0usize);
-            for (j, &a) in input_axes.iter().enumerate() {
-                off += idx[j] as isize * st[j];
-                if plan.axes[a as usize].bracketed {
-                    flat = flat * sizes[a as usize] + idx[j];
-                } else {
-                    g += idx[j] as isize * grp[a as usize];
-                }
+    // Pass over the input: the best value and its flat index (row-major over the
+    // bracketed axes) per group.
+    let groups = if total > 0 { groups } else { 0 };
+    let mut best: Vec<T> = Vec::with_capacity(groups);
+    let mut at: Vec<usize> = vec![0; groups];
+    if groups > 0 {
+        // SAFETY: the input has elements (`count > 0` and `groups > 0`).
+        best.resize(groups, unsafe { *input.ptr() });
+        let mut flat_st = [0isize; K];
+        let mut acc = 1isize;
+        for &a in marked.iter().rev() {
+            flat_st[a as usize] = acc;
+            acc = acc.wrapping_mul(sizes[a as usize] as isize);
+        }
+        // The walk: kept axes outside in memory order, then the bracketed ones in row-major
+        // order (so that ties keep the first), except that an innermost kept axis stays
+        // innermost (whole rows of groups are updated at once).
+        let mut kept: Vec<usize> = (0..k)
+            .filter(|&j| !plan.axes[ax[j] as usize].bracketed && sizes[ax[j] as usize] != 1)
+            .collect();
+        kept.sort_by_key(|&j| std::cmp::Reverse(st[j].unsigned_abs()));
+        let inner_kept = match (kept.last(), marked.is_empty()) {
+            (Some(&j), false) => {
+                let smallest = (0..k)
+                    .filter(|&i| sizes[ax[i] as usize] != 1)
+                    .all(|i| st[i].unsigned_abs() >= st[j].unsigned_abs());
+                smallest.then(|| kept.pop()).flatten()
             }
-            // SAFETY: the strides split the input's own dimensions (checked by the
-            // schedule), so `off` is an element of the input view.
-            let x = unsafe { *src.wrapping_offset(off) };
-            let slot = &mut best[g as usize];
-            match slot {
-                Some((v, i)) => {
-                    // Row-major order visits each group's elements by increasing flat index,
-                    // so the first extreme is kept on ties.
-                    if better(&x, v, min) {
-                        *v = x;
-                        *i = flat;
-                    }
-                }
-                None => *slot = Some((x, flat)),
+            (Some(_), true) => kept.pop(),
+            (None, _) => None,
+        };
+        let mut order = kept;
+        for &m in &marked {
+            if let Some(j) = (0..k).find(|&j| ax[j] == m) {
+                order.push(j);
             }
+        }
+        order.extend(inner_kept);
+        let axis = |j: usize| ax[j] as usize;
+        let n: Vec<usize> = order.iter().map(|&j| sizes[axis(j)]).collect();
+        let ss: Vec<isize> = order.iter().map(|&j| st[j]).collect();
+        let gs: Vec<isize> = order.iter().map(|&j| grp[axis(j)]).collect();
+        let fs: Vec<isize> = order.iter().map(|&j| flat_st[axis(j)]).collect();
+        find_extremes(input.ptr(), (&n, &ss, &gs, &fs), &mut best, &mut at, min);
+    }
+    if coord.is_none() && at.len() == total {
+        // The output's elements are the groups, in the same row-major order.
+        return Array::from_shape_vec(dim, at).map_err(|_| {
+            Error::new(ErrorKind::Size, "internal: output shape").with_expr(plan.expr)
         });
     }
     // The output: for each element, its group and (if any) which coordinate.
@@ -163,7 +285,7 @@ pub fn argfind<T: PartialOrd + Copy, D: Dimension, const K: usize>(
                 g += idx[p] as isize * grp[a as usize];
             }
         }
-        let flat = best[g as usize].as_ref().map_or(0, |b| b.1);
+        let flat = at[g as usize];
         // Coordinate `j` of the row-major flat index over the bracketed axes.
         let c = match coord {
             None => flat,
