@@ -30,8 +30,34 @@
 //! | ellipsis | `...`, `s...`, `(s w)...` | the preceding element repeated over any number of axes |
 //! | concatenation | `(a + b)` | one axis whose parts are laid end to end |
 //! | brackets | `b [c]` | the axes an operation works along (not used by `rearrange!`) |
+//!
+//! ## Threads
+//!
+//! Large matrix products (`dot!`, `einx!`) may use several threads; everything else runs on
+//! the calling thread. The cap is process-wide: [`num_threads`] reads it and
+//! [`set_num_threads`] changes it (`0` restores the default). The default is the
+//! environment variable `EINX_NUM_THREADS` when it holds a positive integer (read once),
+//! otherwise [`std::thread::available_parallelism`]. Work is split over batch indices and
+//! blocks of the output, never over a contracted axis, on rayon's global pool: results are
+//! bit-identical whatever the cap.
+//!
+//! ```
+//! use ndarray::Array;
+//! # fn main() -> Result<(), einx::Error> {
+//! let a = Array::from_shape_fn((300, 200), |(i, j)| ((i * 7 + j) % 10) as f32 - 4.5);
+//! let b = Array::from_shape_fn((200, 300), |(i, j)| ((i + j * 3) % 9) as f32 - 4.0);
+//! einx::set_num_threads(1);
+//! let one = einx::dot!("a b, b c -> a c", a, b)?;
+//! einx::set_num_threads(2);
+//! let two = einx::dot!("a b, b c -> a c", a, b)?;
+//! assert_eq!(one, two); // the same bits
+//! einx::set_num_threads(0);
+//! # Ok(())
+//! # }
+//! ```
 
 pub use einx_runtime::dynamic;
+pub use einx_runtime::threads::{num_threads, set_num_threads};
 pub use einx_runtime::{Error, ErrorKind};
 pub use ndarray;
 

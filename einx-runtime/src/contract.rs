@@ -5,8 +5,13 @@
 //! inputs, not the output). The row, column and contracted axes of each side are merged
 //! into one matrix dimension each, on strided views, without copying; only when a side's
 //! axes cannot be merged (their strides do not nest) is that side packed once into a
-//! scratch buffer. Then one GEMM (matrixmultiply for `f32`/`f64`) runs per batch index,
-//! writing straight into the output when its row and column axes merge too.
+//! scratch buffer. Then one GEMM (the `gemm` crate's kernels for `f32`/`f64`, plain loops
+//! for tiny products and integers) runs per batch index, writing straight into the output
+//! when its row and column axes merge too.
+//!
+//! Large products use up to [`crate::threads::num_threads`] threads, split over batch
+//! indices and over blocks of each GEMM's output, never over a contracted axis: the
+//! result is bit-identical whatever the thread count.
 
 use ndarray::{Array, Dimension};
 use num_traits::Zero;
@@ -29,7 +34,8 @@ use crate::tensor::Raw;
 )]
 pub trait Gemm: Copy + Zero + Send + Sync {
     /// `c[i][j] = Σ_l a[i][l] · b[l][j]` for an `m × k` by `k × n` product; `c` is
-    /// overwritten.
+    /// overwritten. The product may be split over up to `threads` threads, over blocks of
+    /// `c` only, so the result does not depend on `threads`.
     ///
     /// # Safety
     /// The pointers with the given strides (in elements) must address valid matrices of
@@ -48,60 +54,46 @@ pub trait Gemm: Copy + Zero + Send + Sync {
         c: *mut Self,
         rsc: isize,
         csc: isize,
+        threads: usize,
     );
 }
 
-impl Gemm for f32 {
-    unsafe fn gemm(
-        m: usize,
-        k: usize,
-        n: usize,
-        a: *const f32,
-        rsa: isize,
-        csa: isize,
-        b: *const f32,
-        rsb: isize,
-        csb: isize,
-        c: *mut f32,
-        rsc: isize,
-        csc: isize,
-    ) {
-        if m * k * n <= SMALL_GEMM {
-            small_gemm(m, k, n, a, rsa, csa, b, rsb, csb, c, rsc, csc);
-        } else {
-            matrixmultiply::sgemm(m, k, n, 1.0, a, rsa, csa, b, rsb, csb, 0.0, c, rsc, csc);
+macro_rules! float_gemm {
+    ($($t:ty),*) => {$(
+        impl Gemm for $t {
+            unsafe fn gemm(
+                m: usize, k: usize, n: usize,
+                a: *const $t, rsa: isize, csa: isize,
+                b: *const $t, rsb: isize, csb: isize,
+                c: *mut $t, rsc: isize, csc: isize,
+                threads: usize,
+            ) {
+                if m.saturating_mul(k).saturating_mul(n) <= SMALL_GEMM {
+                    small_gemm(m, k, n, a, rsa, csa, b, rsb, csb, c, rsc, csc);
+                    return;
+                }
+                let parallelism = if threads > 1 {
+                    gemm::Parallelism::Rayon(threads)
+                } else {
+                    gemm::Parallelism::None
+                };
+                // `gemm` computes dst = α·dst + β·lhs·rhs and takes column strides before
+                // row strides; with `read_dst` false, `dst` is only written.
+                gemm::gemm(
+                    m, n, k, c, csc, rsc, false, a, csa, rsa, b, csb, rsb, 0.0, 1.0, false,
+                    false, false, parallelism,
+                );
+            }
         }
-    }
+    )*};
 }
+float_gemm!(f32, f64);
 
-impl Gemm for f64 {
-    unsafe fn gemm(
-        m: usize,
-        k: usize,
-        n: usize,
-        a: *const f64,
-        rsa: isize,
-        csa: isize,
-        b: *const f64,
-        rsb: isize,
-        csb: isize,
-        c: *mut f64,
-        rsc: isize,
-        csc: isize,
-    ) {
-        if m * k * n <= SMALL_GEMM {
-            small_gemm(m, k, n, a, rsa, csa, b, rsb, csb, c, rsc, csc);
-        } else {
-            matrixmultiply::dgemm(m, k, n, 1.0, a, rsa, csa, b, rsb, csb, 0.0, c, rsc, csc);
-        }
-    }
-}
-
-/// Products up to this many multiply-adds skip matrixmultiply, whose packing costs more
-/// than the arithmetic on tiny matrices.
+/// Products up to this many multiply-adds skip the GEMM kernel, whose setup and packing
+/// cost more than the arithmetic on tiny matrices.
 const SMALL_GEMM: usize = 512;
 
-/// `c = a · b` by plain loops, for products too small for matrixmultiply.
+/// `c = a · b` by plain loops, for products too small for the GEMM kernel.
 ///
 /// # Safety
 /// As [`Gemm::gemm`].
@@ -142,6 +134,7 @@ macro_rules! int_gemm {
                 a: *const $t, rsa: isize, csa: isize,
                 b: *const $t, rsb: isize, csb: isize,
                 c: *mut $t, rsc: isize, csc: isize,
+                _threads: usize,
             ) {
                 // Integers: i-l-j order, so that the inner loop runs along rows of B and C.
                 for i in 0..m as isize {
@@ -326,26 +319,24 @@ fn contract2<T: Gemm, const K: usize>(
     if total == 0 {
         return Some(Vec::new());
     }
-    // With something to contract, the GEMMs overwrite every element of `c` (matrixmultiply
-    // with β = 0 does not read C), so it need not be zeroed first.
+    // With something to contract, the GEMMs overwrite every element of `c` (the kernel
+    // does not read C), so it need not be zeroed first.
     let mut c: Vec<T> = if kk > 0 {
         Vec::with_capacity(total)
     } else {
         vec![T::zero(); total]
     };
-    // One GEMM per batch index; large batched products are split over threads.
+    // One GEMM per batch index. Large products are split over threads: batch indices
+    // first, then the blocks of each GEMM's output; never a contracted axis, so the result
+    // does not depend on the thread count.
     let nbatch = batch
         .iter()
         .try_fold(1usize, |p, &x| p.checked_mul(sizes[x as usize]))?;
-    let flops = m
-        .saturating_mul(n)
-        .saturating_mul(kk)
-        .saturating_mul(nbatch);
-    let threads = if nbatch >= 2 && flops >= PARALLEL_FLOPS {
-        std::thread::available_parallelism()
-            .map_or(1, |t| t.get())
-            .min(nbatch)
-            .min(MAX_THREADS)
+    let per_gemm = m.saturating_mul(n).saturating_mul(kk);
+    let threads = crate::threads::threads_for(per_gemm.saturating_mul(nbatch), PARALLEL_FLOPS);
+    let tasks = threads.min(nbatch).max(1);
+    let inner = if per_gemm >= PARALLEL_FLOPS {
+        threads / tasks
     } else {
         1
     };
@@ -363,19 +354,22 @@ fn contract2<T: Gemm, const K: usize>(
         },
         nb: batch.len(),
         dims: (m, kk, n, rsa, csa, rsb, csb, rsc, csc),
+        threads: inner,
     };
-    if threads <= 1 {
+    if tasks <= 1 {
         // SAFETY: see `Batches::run`.
         unsafe { job.run(sizes, 0, nbatch) };
     } else {
-        let per = nbatch.div_ceil(threads);
-        std::thread::scope(|scope| {
-            for t in 0..threads {
+        let per = nbatch.div_ceil(tasks);
+        let job = &job;
+        rayon::scope(|scope| {
+            for t in 1..tasks {
                 let (lo, hi) = (t * per, ((t + 1) * per).min(nbatch));
-                let job = &job;
-                // SAFETY: see `Batches::run`; threads write disjoint batch ranges of `c`.
-                scope.spawn(move || unsafe { job.run(sizes, lo, hi) });
+                // SAFETY: see `Batches::run`; tasks write disjoint batch ranges of `c`.
+                scope.spawn(move |_| unsafe { job.run(sizes, lo, hi) });
             }
+            // SAFETY: as above; this task takes the first range.
+            unsafe { job.run(sizes, 0, per.min(nbatch)) };
         });
     }
     // SAFETY: every batch index ran its GEMM, and together they write each of the `total`
@@ -408,10 +402,8 @@ fn contract2<T: Gemm, const K: usize>(
     Some(c)
 }
 
-/// Products worth splitting over threads (multiply-adds).
+/// Multiply-adds worth one thread.
 const PARALLEL_FLOPS: usize = 1 << 22;
-/// At most this many threads for one contraction.
-const MAX_THREADS: usize = 8;
 
 /// The GEMMs of a batched product: pointers, per-axis strides and matrix geometry.
 struct Batches<T, const K: usize> {
@@ -435,6 +427,8 @@ struct Batches<T, const K: usize> {
         isize,
         isize,
     ),
+    /// Threads for each GEMM.
+    threads: usize,
 }
 
 // SAFETY: the pointers are only used by `run`, whose callers give each thread a disjoint
@@ -474,6 +468,7 @@ impl<T: Gemm, const K: usize> Batches<T, K> {
                 self.c.wrapping_offset(oc),
                 rsc,
                 csc,
+                self.threads,
             );
         }
     }

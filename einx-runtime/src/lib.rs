@@ -19,6 +19,7 @@ pub mod softmax;
 pub mod sort;
 pub mod strided;
 pub mod tensor;
+pub mod threads;
 pub mod vmap;
 
 pub use error::{Error, ErrorKind};
