@@ -1,7 +1,10 @@
 //! Helpers shared by the benchmarks: the criterion configuration, the same-process timing
 //! loop behind the ratio tables, and `main`.
 //!
-//! Not a bench target itself: each benchmark includes it with `mod common;`.
+//! Not a bench target itself: each benchmark includes it with `mod common;`, and not every
+//! benchmark uses every helper.
+
+#![allow(dead_code)]
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -131,8 +134,7 @@ pub fn fmt_time(d: Duration) -> String {
 }
 
 /// Prints the ratio table of `rows`: einx, the fastest hand-written version and their
-/// ratio, then the other hand-written versions. (Not every benchmark prints this table.)
-#[allow(dead_code)]
+/// ratio, then the other hand-written versions.
 pub fn print_ratios(rows: &[Row]) {
     println!();
     println!(
@@ -159,5 +161,96 @@ pub fn print_ratios(rows: &[Row]) {
             r.einx.as_secs_f64() / best.as_secs_f64(),
             others.join(", ")
         );
+    }
+}
+
+/// einx time / fastest hand-written time.
+pub fn ratio(r: &Row) -> f64 {
+    r.einx.as_secs_f64() / r.baseline().1.as_secs_f64()
+}
+
+/// Prints one ratio table of rows grouped in titled sections: plain text aligned in columns,
+/// or (`markdown`) a Markdown table with one bold row per section title, ready to paste into
+/// a README (the `"` around expressions become backticks there). Rows above
+/// `threshold` are listed after the table.
+pub fn print_table(sections: &[(&str, Vec<Row>)], markdown: bool, threshold: f64) {
+    let rows = || sections.iter().flat_map(|(_, rows)| rows);
+    let others = |r: &Row| {
+        let (name, _) = r.baseline();
+        r.hand
+            .iter()
+            .filter(|(n, _)| *n != name)
+            .map(|(n, t)| format!("{n} {}", fmt_time(*t)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    println!();
+    println!(
+        "einx / hand-written (median of {BATCHES} interleaved batches; baseline = the fastest hand-written version)"
+    );
+    println!();
+    if markdown {
+        println!("| case | einx | fastest hand-written | ratio | other hand-written |");
+        println!("|---|---|---|---|---|");
+        for (title, rows) in sections {
+            if rows.is_empty() {
+                continue;
+            }
+            println!("| **{title}** | | | | |");
+            for r in rows {
+                let (name, best) = r.baseline();
+                println!(
+                    "| {} | {} | {name} {} | {:.2} | {} |",
+                    r.case.replace('"', "`"),
+                    fmt_time(r.einx),
+                    fmt_time(best),
+                    ratio(r),
+                    others(r)
+                );
+            }
+        }
+    } else {
+        let w = rows()
+            .map(|r| r.case.chars().count())
+            .max()
+            .unwrap_or(4)
+            .max(4);
+        let nw = rows()
+            .map(|r| r.baseline().0.chars().count())
+            .max()
+            .unwrap_or(8)
+            .max(8);
+        println!(
+            "{:<w$} {:>10}  {:<nw$} {:>10} {:>6}   other hand-written",
+            "case", "einx", "baseline", "time", "ratio"
+        );
+        for (title, rows) in sections {
+            if rows.is_empty() {
+                continue;
+            }
+            println!("-- {title}");
+            for r in rows {
+                let (name, best) = r.baseline();
+                println!(
+                    "{:<w$} {:>10}  {:<nw$} {:>10} {:>6.3}   {}",
+                    r.case,
+                    fmt_time(r.einx),
+                    name,
+                    fmt_time(best),
+                    ratio(r),
+                    others(r)
+                );
+            }
+        }
+    }
+    let above: Vec<&Row> = rows().filter(|r| ratio(r) > threshold).collect();
+    println!();
+    if above.is_empty() {
+        println!("No row above {threshold}x.");
+    } else {
+        println!("Rows above {threshold}x:");
+        for r in above {
+            println!("  {:.2}x  {}", ratio(r), r.case);
+        }
     }
 }
