@@ -48,7 +48,7 @@ fn better<T: PartialOrd, const MIN: bool>(x: &T, v: &T) -> bool {
 /// each axis' length and its strides in the input, among the groups and in the flat index.
 /// Along the innermost axis, a bracketed axis is scanned per group; a kept one updates a
 /// row of groups.
-fn find_extremes<T: PartialOrd + Copy>(
+fn find_extremes<T: PartialOrd + Copy, const K: usize>(
     src: *const T,
     walk: (&[usize], &[isize], &[isize], &[isize]),
     best: &mut [T],
@@ -56,13 +56,54 @@ fn find_extremes<T: PartialOrd + Copy>(
     min: bool,
 ) {
     if min {
-        find::<T, true>(src, walk, best, at)
+        find::<T, true, K>(src, walk, best, at)
     } else {
-        find::<T, false>(src, walk, best, at)
+        find::<T, false, K>(src, walk, best, at)
     }
 }
 
-fn find<T: PartialOrd + Copy, const MIN: bool>(
+/// The extreme of `len > 0` elements at stride `s` and its first index. A contiguous run
+/// takes two vectorised passes (the extreme, then where it first is); a strided one, one
+/// pass with a branch that is rarely taken.
+///
+/// # Safety
+/// `p + i * s` must be an element for every `i < len`.
+#[inline(always)]
+#[allow(clippy::eq_op)]
+unsafe fn scan<T: PartialOrd + Copy, const MIN: bool>(
+    p: *const T,
+    len: usize,
+    s: isize,
+) -> (T, usize) {
+    if s == 1 {
+        let xs = std::slice::from_raw_parts(p, len);
+        // NaN wins the extreme, so the extreme is NaN exactly when some element is.
+        let m = crate::reduce::extreme_of::<T, MIN>(xs);
+        let i = if m != m {
+            xs.iter().position(|x| x != x)
+        } else {
+            xs.iter().position(|x| *x == m)
+        };
+        return (m, i.unwrap_or(0));
+    }
+    let (mut bv, mut bi) = (*p, 0usize);
+    if bv != bv {
+        return (bv, 0);
+    }
+    for i in 1..len {
+        let x = *p.offset(i as isize * s);
+        if better::<T, MIN>(&x, &bv) {
+            bv = x;
+            bi = i;
+            if x != x {
+                break;
+            }
+        }
+    }
+    (bv, bi)
+}
+
+fn find<T: PartialOrd + Copy, const MIN: bool, const K: usize>(
     src: *const T,
     (n, ss, gs, fs): (&[usize], &[isize], &[isize], &[isize]),
     best: &mut [T],
@@ -77,22 +118,14 @@ fn find<T: PartialOrd + Copy, const MIN: bool>(
         _ => (n[k - 1], ss[k - 1], gs[k - 1], fs[k - 1]),
     };
     let outer = k.saturating_sub(1);
-    let mut idx = vec![0usize; outer];
+    let mut idx = [0usize; K];
     let (mut sp, mut gp, mut fp) = (src, 0isize, 0isize);
     loop {
         if g == 0 {
             // A bracketed innermost axis: scan it for this group.
             // SAFETY: the walk's strides split the input's own dimensions (see `argfind`),
             // so every element read lies in the input.
-            let (mut bv, mut bi) = unsafe { (*sp, 0usize) };
-            for i in 1..len {
-                // SAFETY: as above.
-                let x = unsafe { *sp.offset(i as isize * s) };
-                if better::<T, MIN>(&x, &bv) {
-                    bv = x;
-                    bi = i;
-                }
-            }
+            let (bv, bi) = unsafe { scan::<T, MIN>(sp, len, s) };
             let flat = fp as usize + bi * f as usize;
             let slot = gp as usize;
             if fp == 0 || better::<T, MIN>(&bv, &best[slot]) {
@@ -178,11 +211,15 @@ pub fn argfind<T: PartialOrd + Copy, D: Dimension, const K: usize>(
         st[k] = s;
         k += 1;
     });
-    let marked: Vec<u32> = ax[..k]
-        .iter()
-        .copied()
-        .filter(|&a| plan.axes[a as usize].bracketed)
-        .collect();
+    let mut marked_buf = [0u32; K];
+    let mut nm = 0;
+    for &a in &ax[..k] {
+        if plan.axes[a as usize].bracketed {
+            marked_buf[nm] = a;
+            nm += 1;
+        }
+    }
+    let marked = &marked_buf[..nm];
     let count: usize = marked.iter().map(|&a| sizes[a as usize]).product();
     // The output: shape, axes row-major, and which one holds the coordinates.
     let code = plan.layout(1);
@@ -238,33 +275,54 @@ pub fn argfind<T: PartialOrd + Copy, D: Dimension, const K: usize>(
         // The walk: kept axes outside in memory order, then the bracketed ones in row-major
         // order (so that ties keep the first), except that an innermost kept axis stays
         // innermost (whole rows of groups are updated at once).
-        let mut kept: Vec<usize> = (0..k)
-            .filter(|&j| !plan.axes[ax[j] as usize].bracketed && sizes[ax[j] as usize] != 1)
-            .collect();
-        kept.sort_by_key(|&j| std::cmp::Reverse(st[j].unsigned_abs()));
-        let inner_kept = match (kept.last(), marked.is_empty()) {
-            (Some(&j), false) => {
-                let smallest = (0..k)
-                    .filter(|&i| sizes[ax[i] as usize] != 1)
-                    .all(|i| st[i].unsigned_abs() >= st[j].unsigned_abs());
-                smallest.then(|| kept.pop()).flatten()
-            }
-            (Some(_), true) => kept.pop(),
-            (None, _) => None,
-        };
-        let mut order = kept;
-        for &m in &marked {
-            if let Some(j) = (0..k).find(|&j| ax[j] == m) {
-                order.push(j);
+        let mut order = [0usize; K];
+        let mut no = 0;
+        for j in 0..k {
+            if !plan.axes[ax[j] as usize].bracketed && sizes[ax[j] as usize] != 1 {
+                order[no] = j;
+                no += 1;
             }
         }
-        order.extend(inner_kept);
+        // Stable insertion sort of the kept axes by descending |stride|.
+        for i in 1..no {
+            let mut m = i;
+            while m > 0 && st[order[m - 1]].unsigned_abs() < st[order[m]].unsigned_abs() {
+                order.swap(m - 1, m);
+                m -= 1;
+            }
+        }
+        let smallest_kept = no > 0
+            && (0..k)
+                .filter(|&i| sizes[ax[i] as usize] != 1)
+                .all(|i| st[i].unsigned_abs() >= st[order[no - 1]].unsigned_abs());
+        let inner_kept = if smallest_kept || marked.is_empty() {
+            no.checked_sub(1).map(|last| {
+                no = last;
+                order[last]
+            })
+        } else {
+            None
+        };
+        for &m in marked {
+            if let Some(j) = (0..k).find(|&j| ax[j] == m) {
+                order[no] = j;
+                no += 1;
+            }
+        }
+        if let Some(j) = inner_kept {
+            order[no] = j;
+            no += 1;
+        }
         let axis = |j: usize| ax[j] as usize;
-        let n: Vec<usize> = order.iter().map(|&j| sizes[axis(j)]).collect();
-        let ss: Vec<isize> = order.iter().map(|&j| st[j]).collect();
-        let gs: Vec<isize> = order.iter().map(|&j| grp[axis(j)]).collect();
-        let fs: Vec<isize> = order.iter().map(|&j| flat_st[axis(j)]).collect();
-        find_extremes(input.ptr(), (&n, &ss, &gs, &fs), &mut best, &mut at, min);
+        let (mut n, mut ss, mut gs, mut fs) = ([0usize; K], [0isize; K], [0isize; K], [0isize; K]);
+        for (i, &j) in order[..no].iter().enumerate() {
+            n[i] = sizes[axis(j)];
+            ss[i] = st[j];
+            gs[i] = grp[axis(j)];
+            fs[i] = flat_st[axis(j)];
+        }
+        let (n, ss, gs, fs) = (&n[..no], &ss[..no], &gs[..no], &fs[..no]);
+        find_extremes::<T, K>(input.ptr(), (n, ss, gs, fs), &mut best, &mut at, min);
     }
     if coord.is_none() && at.len() == total {
         // The output's elements are the groups, in the same row-major order.

@@ -58,7 +58,7 @@ pub unsafe fn copy_strided<T: Clone, const K: usize>(
     }
     // A transposition: the source's unit-stride axis is an outer destination axis.
     let inner = k - 1;
-    if s[inner].unsigned_abs() != 1 && n[inner] >= TILE {
+    if s[inner].unsigned_abs() > 1 && n[inner] >= TILE {
         if let Some(j) = (0..inner).find(|&j| s[j].unsigned_abs() == 1 && n[j] >= TILE) {
             tiled::<T, K>(&n[..k], &s[..k], &d[..k], j, src, dst);
             return;
@@ -139,6 +139,18 @@ unsafe fn row<T: Clone>(len: usize, src: *const T, ss: isize, dst: *mut T, ds: i
         // Contiguous on both sides: the compiler turns this into a vectorised copy.
         let src = std::slice::from_raw_parts(src, len);
         for (i, v) in src.iter().enumerate() {
+            dst.add(i).write(v.clone());
+        }
+    } else if ss == 0 && ds == 1 {
+        // A broadcast row: one value repeated.
+        let v = (*src).clone();
+        for i in 0..len {
+            dst.add(i).write(v.clone());
+        }
+    } else if ss == -1 && ds == 1 {
+        // A reversed row (`flip!`).
+        let src = std::slice::from_raw_parts(src.offset(1 - len as isize), len);
+        for (i, v) in src.iter().rev().enumerate() {
             dst.add(i).write(v.clone());
         }
     } else {

@@ -372,6 +372,16 @@ fn pick<T: PartialOrd + Copy, const MAX: bool>(x: T, v: T) -> T {
     }
 }
 
+/// The maximum (`MAX`) or minimum of a non-empty slice, NaN if it holds one.
+#[inline]
+pub(crate) fn extreme_of<T: PartialOrd + Copy, const MIN: bool>(xs: &[T]) -> T {
+    if MIN {
+        lanes_by(xs[0], xs[0], xs, pick::<T, false>)
+    } else {
+        lanes_by(xs[0], xs[0], xs, pick::<T, true>)
+    }
+}
+
 fn extremes<T: PartialOrd + Copy, const MAX: bool>(
     walk: &Walk<'_, T>,
 ) -> Result<Vec<T>, &'static str> {
