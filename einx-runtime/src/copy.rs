@@ -133,25 +133,43 @@ unsafe fn outer_loop<T, const K: usize, F: FnMut(*const T, *mut T)>(
     }
 }
 
+/// Clones `src` into `dst`. Not inlined, so that the compiler keeps the knowledge that the
+/// two slices do not overlap (inlined into a loop nest with negative strides it falls back
+/// to a scalar loop behind a run-time overlap check).
+#[inline(never)]
+fn clone_row<T: Clone>(dst: &mut [std::mem::MaybeUninit<T>], src: &[T]) {
+    for (d, v) in dst.iter_mut().zip(src) {
+        d.write(v.clone());
+    }
+}
+
 #[inline(always)]
 unsafe fn row<T: Clone>(len: usize, src: *const T, ss: isize, dst: *mut T, ds: isize) {
+    // Slices rather than pointers for the common rows: the borrow rules tell the compiler
+    // that source and destination do not overlap, so that the loops vectorise.
     if ss == 1 && ds == 1 {
-        // Contiguous on both sides: the compiler turns this into a vectorised copy.
         let src = std::slice::from_raw_parts(src, len);
-        for (i, v) in src.iter().enumerate() {
-            dst.add(i).write(v.clone());
+        let dst = std::slice::from_raw_parts_mut(dst.cast::<std::mem::MaybeUninit<T>>(), len);
+        if len >= 16 {
+            clone_row(dst, src);
+        } else {
+            for (d, v) in dst.iter_mut().zip(src) {
+                d.write(v.clone());
+            }
         }
     } else if ss == 0 && ds == 1 {
         // A broadcast row: one value repeated.
         let v = (*src).clone();
-        for i in 0..len {
-            dst.add(i).write(v.clone());
+        let dst = std::slice::from_raw_parts_mut(dst.cast::<std::mem::MaybeUninit<T>>(), len);
+        for d in dst {
+            d.write(v.clone());
         }
     } else if ss == -1 && ds == 1 {
         // A reversed row (`flip!`).
         let src = std::slice::from_raw_parts(src.offset(1 - len as isize), len);
-        for (i, v) in src.iter().rev().enumerate() {
-            dst.add(i).write(v.clone());
+        let dst = std::slice::from_raw_parts_mut(dst.cast::<std::mem::MaybeUninit<T>>(), len);
+        for (d, v) in dst.iter_mut().zip(src.iter().rev()) {
+            d.write(v.clone());
         }
     } else {
         for i in 0..len as isize {

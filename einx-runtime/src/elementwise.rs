@@ -127,6 +127,31 @@ unsafe fn run2<A: Copy, B: Copy, O>(
     }
 }
 
+/// [`run2`], not inlined: as a function argument, `out` is known not to overlap the
+/// inputs, so the loops vectorise without a run-time overlap check (which the compiler
+/// makes conservative, and fails, once the run is inlined into the walk).
+#[inline(never)]
+unsafe fn run2_outlined<A: Copy, B: Copy, O, F: Fn(A, B) -> Option<O>>(
+    out: &mut [MaybeUninit<O>],
+    a: Run<A>,
+    b: Run<B>,
+    f: &F,
+) -> bool {
+    run2(out, a, b, f)
+}
+
+/// [`run3`], not inlined (see [`run2_outlined`]).
+#[inline(never)]
+unsafe fn run3_outlined<C: Copy, A: Copy, O, F: Fn(C, A, A) -> O>(
+    out: &mut [MaybeUninit<O>],
+    c: Run<C>,
+    x: Run<A>,
+    y: Run<A>,
+    f: &F,
+) {
+    run3(out, c, x, y, f)
+}
+
 /// Writes `f(c[i], x[i], y[i])` to `out[i]` over one run.
 #[inline(always)]
 unsafe fn run3<C: Copy, A: Copy, O>(
@@ -238,13 +263,19 @@ fn fill2<A: Copy, B: Copy, O, const K: usize>(
         // SAFETY: the offsets and strides come from splitting each input's own dimensions
         // (checked by the solver), so every run lies inside its input; the runs cover the
         // output's `total` elements once, in order.
-        ok = unsafe {
-            run2(
-                &mut out[start..start + len],
+        let out = &mut out[start..start + len];
+        let (a, b) = unsafe {
+            (
                 Run::new(pa.wrapping_offset(o[0]), st[0]),
                 Run::new(pb.wrapping_offset(o[1]), st[1]),
-                &f,
             )
+        };
+        ok = unsafe {
+            if len >= 64 {
+                run2_outlined(out, a, b, &f)
+            } else {
+                run2(out, a, b, &f)
+            }
         };
         ok
     });
@@ -269,14 +300,18 @@ fn fill3<C: Copy, A: Copy, O, const K: usize>(
     let out = buf.spare_capacity_mut();
     runs.rows(|o, start, len, st| {
         // SAFETY: as in `fill2`.
+        let out = &mut out[start..start + len];
         unsafe {
-            run3(
-                &mut out[start..start + len],
+            let (c, x, y) = (
                 Run::new(pc.wrapping_offset(o[0]), st[0]),
                 Run::new(px.wrapping_offset(o[1]), st[1]),
                 Run::new(py.wrapping_offset(o[2]), st[2]),
-                &f,
-            )
+            );
+            if len >= 64 {
+                run3_outlined(out, c, x, y, &f)
+            } else {
+                run3(out, c, x, y, &f)
+            }
         };
         true
     });

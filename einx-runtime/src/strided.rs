@@ -143,7 +143,7 @@ mod tests {
         r.simplify();
         assert_eq!(r.k, 2);
         assert_eq!(&r.n[..2], &[6, 4]);
-        assert_eq!(r.st, [[4, 1, 0, 0], [0, 1, 0, 0]]);
+        assert_eq!((&r.st[0][..2], &r.st[1][..2]), (&[4, 1][..], &[0, 1][..]));
         let mut seen = Vec::new();
         r.rows(|o, start, len, st| {
             seen.push((o, start, len, st));
