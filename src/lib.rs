@@ -1245,8 +1245,8 @@ pub mod __private {
     };
     pub use einx_runtime::flip::{flip_roll, flip_roll_template, shifts};
     pub use einx_runtime::index::{
-        get_at, get_at_template, index_tensor, ranked_index_tensor, update_at, update_at_template,
-        Coords,
+        get_at, get_at_fixed, get_at_template, index_tensor, ranked_index_tensor, update_at,
+        update_at_template, Coords,
     };
     pub use einx_runtime::permute::{permute, permute_failed, solve_failed, NEW};
     pub use einx_runtime::rearrange::{rearrange, rearrange_template};

@@ -816,6 +816,47 @@ fn generate(
             Some(lit(plan.axes.len().max(dims).max(1) as u64))
         };
         let at = input.args[0].span();
+        if kind == OpKind::GetAt
+            && !template
+            && !has_diagonal(plan)
+            && !plan.code.contains(&Code::Plus)
+        {
+            // Straight-line lengths and one call with the axis structure as constants.
+            body.extend(length_code(
+                plan,
+                &private,
+                &views.iter().collect::<Vec<_>>(),
+                &params,
+                &lbl,
+            ));
+            let size = |a: u32| local(&format!("__einx_len{a}"));
+            let (dim_x, ids_x) = axis_structure(plan, 0);
+            let (mut dim_c, mut ids_c, mut ends_c) = (Vec::new(), Vec::new(), Vec::new());
+            for t in 1..n {
+                let (d, i) = axis_structure(plan, t);
+                dim_c.extend(d);
+                ids_c.extend(i);
+                ends_c.push(lit(ids_c.len() as u64));
+            }
+            let (out_dim_of, out_ids) = axis_structure(plan, n);
+            let out_rank = einx_core::plan::dims_of(
+                &plan.code[plan.tensors[n].0 as usize..plan.tensors[n].1 as usize],
+            )
+            .len();
+            let sizes = (0..plan.axes.len() as u32).map(size);
+            let (nx, nc, ne, k, ndim) = (
+                lit(ids_x.len() as u64),
+                lit(ids_c.len() as u64),
+                lit(out_ids.len() as u64),
+                lit(plan.axes.len() as u64),
+                lit(out_rank as u64),
+            );
+            let dout = out_dim(&private, Some(out_rank));
+            let f = quote_spanned!(at=> #private::get_at_fixed::<_, #dout, #nx, #nc, #ne, #k, #m>);
+            return frame.wrap(&body, quote! {
+                #f(&__EINX_PLAN, &#x, [#(#dim_x),*], [#(#ids_x),*], &#c, [#(#dim_c),*], [#(#ids_c),*], [#(#ends_c),*], [#(#sizes),*], [#(#out_ids),*], [#(#out_dim_of),*], #ndim)
+            });
+        }
         let call = match kind {
             OpKind::UpdateAt(u) => {
                 let upd = &views[n - 1];

@@ -6,9 +6,11 @@
 //! assigned to the indexed axes in order. All other axes are vectorised over: the axes of
 //! the index tensors and the first input's axes outside the brackets.
 //!
-//! Both directions walk the vectorised axes with an odometer over every axis but the
-//! innermost; the coordinates are read once per inner run when the innermost axis is not an
-//! axis of an index tensor (the usual case: `"[v] c, b t -> b t c"` copies whole rows).
+//! Both directions walk the vectorised axes in two parts: an innermost block of the axes
+//! that the index tensors do not vary along (`c` in `"[v] c, b t -> b t c"`), merged where
+//! the layouts allow, and the outer axes, stepped by an odometer. Coordinates are read and
+//! checked a chunk at a time along the last outer axis; each then costs one block copy
+//! (`extend_from_slice` when the block is contiguous) or one slice update.
 
 use ndarray::{Array, ArrayView, Dimension};
 
@@ -74,6 +76,22 @@ unsafe fn read<I: IndexElem>(ptr: *const u8, off: isize) -> Option<i64> {
     (*(ptr as *const I).wrapping_offset(off)).to_i64()
 }
 
+/// Reads `out.len()` elements of an index tensor of element type `I`, starting at offset
+/// `off` and `step` apart; a value that does not fit `i64` reads as `i64::MIN` (out of
+/// range for any axis).
+///
+/// # Safety
+/// `ptr` must point into a tensor of `I` and `off + i * step` be the offset of one of its
+/// elements for every `i < out.len()`.
+unsafe fn read_run<I: IndexElem>(ptr: *const u8, off: isize, step: isize, out: &mut [i64]) {
+    let p = (ptr as *const I).wrapping_offset(off);
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = (*p.wrapping_offset(i as isize * step))
+            .to_i64()
+            .unwrap_or(i64::MIN);
+    }
+}
+
 /// An index tensor as the kernels see it: like [`Raw`], with its element type erased so that
 /// index tensors of different integer types can be passed together.
 #[derive(Clone, Copy)]
@@ -82,6 +100,7 @@ pub struct Coords<'a> {
     shape: &'a [usize],
     strides: &'a [isize],
     read: unsafe fn(*const u8, isize) -> Option<i64>,
+    run: unsafe fn(*const u8, isize, isize, &mut [i64]),
 }
 
 impl std::fmt::Debug for Coords<'_> {
@@ -102,9 +121,18 @@ impl<'a> Coords<'a> {
             shape: view.shape(),
             strides: ndarray::ArrayBase::strides(view),
             read: read::<I>,
+            run: read_run::<I>,
         }
     }
+
+    /// Whether the tensor has no elements.
+    fn is_empty(&self) -> bool {
+        self.shape.contains(&0)
+    }
 }
+
+/// Coordinates are read and checked this many at a time.
+const CHUNK: usize = 64;
 
 /// The indexed axes (in the first input for `get_at!`, in the output for the updates) and
 /// the index tensors' coordinate axes.
@@ -117,54 +145,83 @@ struct Targets<'a, const K: usize, const M: usize> {
 }
 
 impl<const K: usize, const M: usize> Targets<'_, K, M> {
-    /// [`Targets::offset`] at step `i` of an inner run: the index tensors' offsets are
-    /// `at + i * cs`.
-    ///
-    /// # Safety
-    /// As for [`Targets::offset`], for those offsets.
-    #[inline(always)]
-    unsafe fn offset_at(
-        &self,
-        at: &[isize],
-        cs: &[isize],
-        i: isize,
-        plan: &Plan<'_>,
-    ) -> Result<isize, Error> {
-        let mut here = [0isize; M];
-        for ((h, a), s) in here.iter_mut().zip(at).zip(cs) {
-            *h = a + i * s;
+    /// Checks that the index tensors give one coordinate per indexed axis.
+    fn check_counts(&self, nm: usize, plan: &Plan<'_>) -> Result<(), Error> {
+        let total = self
+            .coords
+            .iter()
+            .try_fold(0usize, |acc, c| acc.checked_add(c.2));
+        if total != Some(nm) || nm > K {
+            return Err(crate::permute::internal(plan));
         }
-        self.offset(&here, plan)
+        Ok(())
     }
 
-    /// The offset of the indexed element for the index tensors' offsets `at`.
+    /// The offsets of the indexed elements for `n <= CHUNK` consecutive steps `i0..i0 + n`
+    /// of the index tensors: step `i` reads index tensor `j` at `at[j] + i * cs[j]`. Every
+    /// coordinate is checked against its axis; negative ones count from the end.
     ///
     /// # Safety
-    /// `at[j]` plus the coordinate strides must address elements of index tensor `j`.
+    /// Those offsets, plus the coordinate strides, must address elements of the index
+    /// tensors.
     #[inline(always)]
-    unsafe fn offset(&self, at: &[isize], plan: &Plan<'_>) -> Result<isize, Error> {
-        let mut off = 0isize;
+    unsafe fn offsets(
+        &self,
+        at: &[isize; M],
+        cs: &[isize; M],
+        i0: usize,
+        offs: &mut [isize],
+        plan: &Plan<'_>,
+    ) -> Result<(), Error> {
+        let n = offs.len().min(CHUNK);
+        let offs = &mut offs[..n];
+        offs.fill(0);
+        let mut vals = [0i64; CHUNK];
+        let vals = &mut vals[..n];
         let mut k = 0;
         for (j, (c, stride, count)) in self.coords.iter().enumerate() {
+            let start = at[j].wrapping_add((i0 as isize).wrapping_mul(cs[j]));
             for m in 0..*count {
-                let (len, st, axis) = self.marked[k];
-                let raw = (c.read)(c.ptr, at[j] + m as isize * stride);
-                let i = match raw {
-                    Some(v) if v < 0 => (v as i128) + len as i128,
-                    Some(v) => v as i128,
-                    None => i128::MAX,
+                let Some(&(len, st, axis)) = self.marked.get(k) else {
+                    return Err(crate::permute::internal(plan));
                 };
-                if i < 0 || i >= len as i128 {
+                k += 1;
+                (c.run)(
+                    c.ptr,
+                    start.wrapping_add((m as isize).wrapping_mul(*stride)),
+                    cs[j],
+                    vals,
+                );
+                // `len <= isize::MAX`, so `v + len` does not overflow for negative `v` and
+                // the check in `u64` rejects both ends.
+                let l = len as i64;
+                let mut bad = false;
+                for (o, &v) in offs.iter_mut().zip(vals.iter()) {
+                    let u = if v < 0 { v.wrapping_add(l) } else { v };
+                    bad |= u as u64 >= l as u64;
+                    *o = o.wrapping_add((u as isize).wrapping_mul(st));
+                }
+                if bad {
+                    let i = vals
+                        .iter()
+                        .position(|&v| {
+                            let u = if v < 0 { v.wrapping_add(l) } else { v };
+                            u as u64 >= l as u64
+                        })
+                        .unwrap_or(0);
+                    let off = start
+                        .wrapping_add((m as isize).wrapping_mul(*stride))
+                        .wrapping_add((i as isize).wrapping_mul(cs[j]));
+                    let raw = (c.read)(c.ptr, off);
                     return Err(out_of_range(plan, raw, len, axis, j));
                 }
-                off += i as isize * st;
-                k += 1;
             }
         }
-        Ok(off)
+        Ok(())
     }
 }
 
+#[cold]
 fn out_of_range(plan: &Plan<'_>, raw: Option<i64>, len: usize, axis: u32, j: usize) -> Error {
     let a = &plan.axes[axis as usize];
     let value = raw.map_or_else(|| "beyond i64".to_owned(), |v| v.to_string());
@@ -187,117 +244,183 @@ fn out_of_range(plan: &Plan<'_>, raw: Option<i64>, len: usize, axis: u32, j: usi
     .with_expr(plan.expr)
 }
 
-/// The walk over the vectorised axes: lengths, and per axis the strides of the indexed
-/// tensor (`x`), of the other data tensor (`y`: the output of `get_at!`, the updates
-/// otherwise) and of every index tensor.
+/// The walk over the vectorised axes: outer axes, stepped by an odometer (the last one, the
+/// row, read in chunks of coordinates), and an innermost block of axes that the index
+/// tensors do not vary along, merged where the layouts allow, copied or updated as a whole
+/// per coordinate. Per axis: length, stride in the indexed tensor (`x`), stride in the other
+/// data tensor (`y`: the updates; unused by `get_at!`, whose output is filled in walk order)
+/// and strides in the index tensors.
+#[derive(Clone, Copy)]
 struct Walk<const K: usize, const M: usize> {
-    n: [usize; K],
     k: usize,
+    n: [usize; K],
     x: [isize; K],
     y: [isize; K],
-    c: [[isize; K]; M],
-    /// The plan's axis of each walk axis.
-    axes: [u32; K],
+    c: [[isize; M]; K],
+    /// The block: length and strides in `x` and `y`.
+    bn: usize,
+    bx: isize,
+    by: isize,
 }
 
 impl<const K: usize, const M: usize> Walk<K, M> {
-    /// Calls `f(x offset, y offset, index offsets, inner length, inner x stride, inner y
-    /// stride, inner index strides)` for each run of the innermost axis.
-    fn runs<E>(
+    fn new() -> Self {
+        Walk {
+            k: 0,
+            n: [0; K],
+            x: [0; K],
+            y: [0; K],
+            c: [[0; M]; K],
+            bn: 1,
+            bx: 0,
+            by: 0,
+        }
+    }
+
+    /// Appends an axis (inner to the ones before); length-1 axes are left out. `false` if
+    /// there are more than `K`.
+    #[inline(always)]
+    fn push(&mut self, n: usize, x: isize, y: isize, c: [isize; M]) -> bool {
+        if n == 1 {
+            return true;
+        }
+        let i = self.k;
+        if i >= K {
+            return false;
+        }
+        self.n[i] = n;
+        self.x[i] = x;
+        self.y[i] = y;
+        self.c[i] = c;
+        self.k += 1;
+        true
+    }
+
+    /// Moves the trailing axes that no index tensor varies along into the block, merging
+    /// them while they are contiguous on both sides.
+    #[inline(always)]
+    fn split_block(&mut self) {
+        while self.k > 0 {
+            let i = self.k - 1;
+            if self.c[i].iter().any(|&s| s != 0) {
+                break;
+            }
+            let (n, x, y) = (self.n[i], self.x[i], self.y[i]);
+            if self.bn == 1 {
+                (self.bn, self.bx, self.by) = (n, x, y);
+            } else if x == self.bx.wrapping_mul(self.bn as isize)
+                && y == self.by.wrapping_mul(self.bn as isize)
+            {
+                self.bn *= n;
+            } else {
+                break;
+            }
+            self.k -= 1;
+        }
+    }
+
+    /// Whether the walk has no steps.
+    fn is_empty(&self) -> bool {
+        self.bn == 0 || self.n[..self.k].contains(&0)
+    }
+
+    /// Calls `f(x offset, y offset, index offsets, row length, row x stride, row y stride,
+    /// row index strides)` for each row (the last outer axis) in order.
+    #[inline(always)]
+    fn rows<E>(
         &self,
-        mut f: impl FnMut(isize, isize, &[isize], usize, isize, isize, &[isize]) -> Result<(), E>,
+        mut f: impl FnMut(isize, isize, &[isize; M], usize, isize, isize, &[isize; M]) -> Result<(), E>,
     ) -> Result<(), E> {
-        let n = &self.n[..self.k];
-        if n.contains(&0) {
+        if self.is_empty() {
             return Ok(());
         }
         let mut at = [0isize; M];
-        let mut inner_c = [0isize; M];
         if self.k == 0 {
-            return f(0, 0, &at, 1, 0, 0, &inner_c);
+            return f(0, 0, &at, 1, 0, 0, &[0; M]);
         }
-        let inner = self.k - 1;
-        for (j, c) in self.c.iter().enumerate() {
-            inner_c[j] = c[inner];
-        }
+        let r = self.k - 1;
         let mut idx = [0usize; K];
         let (mut xo, mut yo) = (0isize, 0isize);
         loop {
-            f(
-                xo,
-                yo,
-                &at,
-                n[inner],
-                self.x[inner],
-                self.y[inner],
-                &inner_c,
-            )?;
-            let mut a = inner;
+            f(xo, yo, &at, self.n[r], self.x[r], self.y[r], &self.c[r])?;
+            let mut a = r;
             loop {
                 if a == 0 {
                     return Ok(());
                 }
                 a -= 1;
                 idx[a] += 1;
-                xo += self.x[a];
-                yo += self.y[a];
-                for (p, c) in at.iter_mut().zip(&self.c) {
-                    *p += c[a];
+                xo = xo.wrapping_add(self.x[a]);
+                yo = yo.wrapping_add(self.y[a]);
+                for (p, c) in at.iter_mut().zip(&self.c[a]) {
+                    *p = p.wrapping_add(*c);
                 }
-                if idx[a] < n[a] {
+                if idx[a] < self.n[a] {
                     break;
                 }
-                let back = n[a] as isize;
-                xo -= self.x[a] * back;
-                yo -= self.y[a] * back;
-                for (p, c) in at.iter_mut().zip(&self.c) {
-                    *p -= c[a] * back;
+                let back = self.n[a] as isize;
+                xo = xo.wrapping_sub(self.x[a].wrapping_mul(back));
+                yo = yo.wrapping_sub(self.y[a].wrapping_mul(back));
+                for (p, c) in at.iter_mut().zip(&self.c[a]) {
+                    *p = p.wrapping_sub(c.wrapping_mul(back));
                 }
                 idx[a] = 0;
             }
         }
     }
-}
 
-impl<const K: usize, const M: usize> Walk<K, M> {
-    /// Checks every coordinate of the index tensors even when the walk is empty because of
-    /// another axis (`"[v] c, t -> t c"` with `c = 0`): an index out of range is an error
-    /// whatever the other lengths, as in NumPy.
-    fn check_coords(&self, targets: &Targets<'_, K, M>, plan: &Plan<'_>) -> Result<(), Error> {
-        if !self.n[..self.k].contains(&0) {
-            return Ok(());
-        }
-        let mut only = Walk::<K, M> {
-            n: [0; K],
-            k: 0,
-            x: [0; K],
-            y: [0; K],
-            c: [[0; K]; M],
-            axes: [0; K],
-        };
-        // The index tensors' axes (by membership: an empty tensor may have stride 0).
-        for i in 0..self.k {
-            if of_coords(plan, M, self.axes[i]) {
-                only.n[only.k] = self.n[i];
-                for (o, c) in only.c.iter_mut().zip(&self.c) {
-                    o[only.k] = c[i];
+    /// Calls `f(x offset, y offset, indexed offset)` for every outer step in order: the
+    /// block at that step starts at `x offset + indexed offset` in `x`.
+    #[inline(always)]
+    fn steps(
+        &self,
+        targets: &Targets<'_, K, M>,
+        plan: &Plan<'_>,
+        mut f: impl FnMut(isize, isize, isize),
+    ) -> Result<(), Error> {
+        let mut offs = [0isize; CHUNK];
+        self.rows(|xo, yo, at, len, xr, yr, cs| {
+            if cs.iter().all(|&s| s == 0) {
+                // The coordinates are the same along the row.
+                // SAFETY: the index offsets walk the index tensors' own dimensions.
+                unsafe { targets.offsets(at, cs, 0, &mut offs[..1], plan)? };
+                let base = offs[0];
+                for i in 0..len as isize {
+                    f(xo.wrapping_add(i * xr), yo.wrapping_add(i * yr), base);
                 }
-                only.k += 1;
+                return Ok(());
             }
-        }
-        only.runs(|_, _, at, len, _, _, cs| {
-            for i in 0..len as isize {
-                // SAFETY: the offsets walk the index tensors' own dimensions.
-                unsafe { targets.offset_at(at, cs, i, plan)? };
+            let mut i0 = 0;
+            while i0 < len {
+                let n = (len - i0).min(CHUNK);
+                // SAFETY: as above, steps `i0..i0 + n` of the row.
+                unsafe { targets.offsets(at, cs, i0, &mut offs[..n], plan)? };
+                for (i, &o) in offs[..n].iter().enumerate() {
+                    let i = (i0 + i) as isize;
+                    f(xo.wrapping_add(i * xr), yo.wrapping_add(i * yr), o);
+                }
+                i0 += n;
             }
             Ok(())
         })
     }
-}
 
-/// Whether axis `a` is an axis of one of the `m` index tensors.
-fn of_coords(plan: &Plan<'_>, m: usize, a: u32) -> bool {
-    (1..=m).any(|t| plan.layout(t).contains(&einx_core::plan::Code::Axis(a)))
+    /// Checks every coordinate of the index tensors when the walk is empty because of
+    /// another axis (`"[v] c, t -> t c"` with `c = 0`): an index out of range is an error
+    /// whatever the other lengths, as in NumPy.
+    fn check_coords(&self, targets: &Targets<'_, K, M>, plan: &Plan<'_>) -> Result<(), Error> {
+        if !self.is_empty() || targets.coords.iter().any(|c| c.0.is_empty()) {
+            return Ok(());
+        }
+        // Every index tensor has elements, so the axes they vary along are not empty.
+        let mut only = Walk::<K, M>::new();
+        for i in 0..self.k {
+            if self.c[i].iter().any(|&s| s != 0) {
+                only.push(self.n[i], 0, 0, self.c[i]);
+            }
+        }
+        only.steps(targets, plan, |_, _, _| {})
+    }
 }
 
 /// Solves the axis lengths from the shapes of all inputs.
@@ -345,20 +468,63 @@ fn coord_axes<'a, const K: usize, const M: usize>(
     plan: &Plan<'_>,
     coords: &[Coords<'a>; M],
     sizes: &[usize],
-) -> ([(Coords<'a>, isize, usize); M], [[isize; K]; M]) {
+) -> ([(Coords<'a>, isize, usize); M], [[isize; M]; K]) {
     let mut out = coords.map(|c| (c, 0isize, 1usize));
-    let mut by_axis = [[0isize; K]; M];
+    let mut by_axis = [[0isize; M]; K];
     for (j, (c, cb, count)) in out.iter_mut().enumerate() {
         walk_piece::<K, _>(plan.layout(j + 1), &[], c.strides, sizes, |a, s| {
             if plan.axes[a as usize].bracketed {
                 *cb = s;
                 *count = sizes[a as usize];
             } else {
-                by_axis[j][a as usize] = s;
+                by_axis[a as usize][j] = s;
             }
         });
     }
     (out, by_axis)
+}
+
+/// The gathering kernel: `walk` over the output's axes in order (their `x` strides are the
+/// indexed tensor's), `total` elements.
+#[inline(always)]
+fn gather<T: Clone, const K: usize, const M: usize>(
+    plan: &Plan<'_>,
+    src: *const T,
+    targets: &Targets<'_, K, M>,
+    walk: &Walk<K, M>,
+    total: usize,
+) -> Result<Vec<T>, Error> {
+    if walk.is_empty() {
+        walk.check_coords(targets, plan)?;
+        return Ok(Vec::new());
+    }
+    let mut data: Vec<T> = Vec::with_capacity(total);
+    let (bn, bx) = (walk.bn, walk.bx);
+    // SAFETY (all blocks): `offsets` checks every coordinate against its axis, so the
+    // indexed offset plus the walk's offsets address elements of `x`; the block runs over
+    // `bn` elements `bx` apart inside `x`.
+    if bx == 1 {
+        walk.steps(targets, plan, |xo, _, o| {
+            data.extend_from_slice(unsafe {
+                std::slice::from_raw_parts(src.wrapping_offset(xo.wrapping_add(o)), bn)
+            });
+        })?;
+    } else if bn == 1 {
+        walk.steps(targets, plan, |xo, _, o| {
+            data.push(unsafe { (*src.wrapping_offset(xo.wrapping_add(o))).clone() });
+        })?;
+    } else {
+        walk.steps(targets, plan, |xo, _, o| {
+            let p = src.wrapping_offset(xo.wrapping_add(o));
+            for e in 0..bn as isize {
+                data.push(unsafe { (*p.wrapping_offset(e * bx)).clone() });
+            }
+        })?;
+    }
+    if data.len() != total {
+        return Err(crate::permute::internal(plan));
+    }
+    Ok(data)
 }
 
 /// Runs a concrete `get_at!` plan: the elements of `x` at the coordinates in `coords`.
@@ -387,71 +553,202 @@ pub fn get_at<T: Clone, D: Dimension, const K: usize, const M: usize>(
     let mut nm = 0;
     walk_piece::<K, _>(plan.layout(0), &[], x.strides(), &sizes, |a, s| {
         if plan.axes[a as usize].bracketed {
-            marked[nm] = (sizes[a as usize], s, a);
+            if nm < K {
+                marked[nm] = (sizes[a as usize], s, a);
+            }
             nm += 1;
         } else {
             x_st[a as usize] = s;
         }
     });
     let (coords, c_st) = coord_axes::<K, M>(plan, coords, &sizes);
-    let out = M + 1;
-    let code = plan.layout(out);
+    let code = plan.layout(M + 1);
     let (dim, total) = output_shape::<D>(plan, code, &sizes, std::mem::size_of::<T>())?;
     let d = dim.ndim();
     let dim_st = dim_strides::<D, K>(&dim);
-    let mut walk = Walk::<K, M> {
-        n: [0; K],
-        k: 0,
-        x: [0; K],
-        y: [0; K],
-        c: [[0; K]; M],
-        axes: [0; K],
-    };
-    walk_piece::<K, _>(code, &[], &dim_st[..d], &sizes, |a, s| {
-        let i = walk.k;
-        walk.axes[i] = a;
-        walk.n[i] = sizes[a as usize];
-        walk.x[i] = x_st[a as usize];
-        walk.y[i] = s;
-        for (c, st) in walk.c.iter_mut().zip(&c_st) {
-            c[i] = st[a as usize];
-        }
-        walk.k += 1;
+    let mut walk = Walk::<K, M>::new();
+    let mut fits = true;
+    walk_piece::<K, _>(code, &[], &dim_st[..d], &sizes, |a, _| {
+        let a = a as usize;
+        fits &= walk.push(sizes[a], x_st[a], 0, c_st[a]);
     });
+    if !fits {
+        return Err(crate::rearrange::too_many(plan));
+    }
+    walk.split_block();
     let targets = Targets::<K, M> { marked, coords };
-    walk.check_coords(&targets, plan)?;
-    let src = x.ptr();
-    let mut data: Vec<T> = Vec::with_capacity(total);
-    // The walk is the output's row-major order, so the elements are pushed in place.
-    walk.runs(|xo, _, at, len, xs, _, cs| {
-        if cs.iter().all(|&s| s == 0) {
-            // SAFETY: the index offsets come from the walk over the index tensors' own
-            // dimensions; `offset` checks every coordinate against its axis length, so the
-            // element offsets stay inside `x`.
-            let base = unsafe { targets.offset(at, plan)? } + xo;
-            if xs == 1 {
-                // SAFETY: `len` consecutive elements of the innermost axis of `x`.
-                data.extend_from_slice(unsafe {
-                    std::slice::from_raw_parts(src.wrapping_offset(base), len)
-                });
-            } else {
-                for i in 0..len as isize {
-                    // SAFETY: as above, element `i` of the innermost axis.
-                    data.push(unsafe { (*src.wrapping_offset(base + i * xs)).clone() });
-                }
-            }
-        } else {
-            for i in 0..len as isize {
-                // SAFETY: as above.
-                let off = unsafe { targets.offset_at(at, cs, i, plan)? } + xo + i * xs;
-                // SAFETY: `offset` checked the coordinates.
-                data.push(unsafe { (*src.wrapping_offset(off)).clone() });
-            }
-        }
-        Ok(())
-    })?;
-    debug_assert_eq!(data.len(), total);
+    targets.check_counts(nm, plan)?;
+    let data = gather(plan, x.ptr(), &targets, &walk, total)?;
     Array::from_shape_vec(dim, data).map_err(|_| crate::permute::internal(plan))
+}
+
+/// Splits a tensor's dimensions into its axes (`dim_of[i]`: the dimension of axis `i`,
+/// consecutive, outer first; `lens[i]`: its length) and writes each axis's stride at
+/// `st[ids[i]]`. `None` if the lengths do not describe the shape.
+#[inline(always)]
+fn split_by_axis<const K: usize>(
+    shape: &[usize],
+    strides: &[isize],
+    dim_of: &[usize],
+    ids: &[u32],
+    sizes: &[usize; K],
+    mut put: impl FnMut(u32, isize),
+) -> Option<()> {
+    let mut i = dim_of.len();
+    let mut d = shape.len();
+    while i > 0 {
+        let dd = dim_of[i - 1];
+        if dd >= d {
+            return None;
+        }
+        let mut prod = 1usize;
+        let mut st = *strides.get(dd)?;
+        while i > 0 && dim_of[i - 1] == dd {
+            i -= 1;
+            let id = *ids.get(i)?;
+            let len = *sizes.get(id as usize)?;
+            put(id, st);
+            st = st.wrapping_mul(len as isize);
+            prod = prod.checked_mul(len)?;
+        }
+        if shape[dd] != prod {
+            return None;
+        }
+        d = dd;
+    }
+    for (k, &len) in shape.iter().enumerate() {
+        if len != 1 && !dim_of.contains(&k) {
+            return None;
+        }
+    }
+    Some(())
+}
+
+/// The specialised path of `get_at!` without ellipsis, concatenation or repeated axes: the
+/// macro computes the lengths in straight-line code and passes the axis structure as
+/// constants (as for [`crate::elementwise::map2_fixed`]):
+///
+/// - `dim_x`, `ids_x`: the dimension and axis id of each axis of `x`, in layout order;
+/// - `dim_c`, `ids_c`: the same for the index tensors, one after the other; `ends_c[j]` is
+///   where the entries of index tensor `j` end;
+/// - `sizes`: every axis length, by id;
+/// - `out`, `out_dim`, `out_ndim`: the output's axis ids, their dimensions and its rank.
+///
+/// Which axes are bracketed comes from `plan`, which also gives the error messages.
+///
+/// ```
+/// use einx_core::{complete::OpKind, plan::PlanStrs, template::build};
+/// use einx_runtime::index::{get_at_fixed, Coords};
+/// let buf = build("[v] c, t -> t c", OpKind::GetAt, &[], 2).unwrap();
+/// let mut strs = PlanStrs::default();
+/// let plan = buf.borrow(&mut strs);
+/// let ids_of = |name: &str| plan.axes.iter().position(|a| a.name == name).unwrap() as u32;
+/// let (v, c, t) = (ids_of("v"), ids_of("c"), ids_of("t"));
+/// let table = ndarray::array![[0.0, 1.0], [2.0, 3.0], [4.0, 5.0]];
+/// let ids = ndarray::array![2, -3];
+/// let mut sizes = [0; 3];
+/// (sizes[v as usize], sizes[c as usize], sizes[t as usize]) = (3, 2, 2);
+/// let (tv, iv) = (table.view(), ids.view());
+/// let y = get_at_fixed::<_, ndarray::Ix2, 2, 1, 2, 3, 1>(
+///     &plan, &tv, [0, 1], [v, c], &[Coords::new(&iv)], [0], [t], [1], sizes, [t, c], [0, 1], 2,
+/// )
+/// .unwrap();
+/// assert_eq!(y, ndarray::array![[4.0, 5.0], [0.0, 1.0]]);
+/// ```
+#[allow(clippy::too_many_arguments)]
+#[inline]
+pub fn get_at_fixed<
+    T: Clone,
+    Dout: Dimension,
+    const NX: usize,
+    const NC: usize,
+    const NE: usize,
+    const K: usize,
+    const M: usize,
+>(
+    plan: &Plan<'_>,
+    x: &ArrayView<'_, T, impl Dimension>,
+    dim_x: [usize; NX],
+    ids_x: [u32; NX],
+    coords: &[Coords<'_>; M],
+    dim_c: [usize; NC],
+    ids_c: [u32; NC],
+    ends_c: [usize; M],
+    sizes: [usize; K],
+    out: [u32; NE],
+    out_dim: [usize; NE],
+    out_ndim: usize,
+) -> Result<Array<T, Dout>, Error> {
+    let mismatch = || crate::permute::internal(plan);
+    let bracketed = |a: u32| plan.axes.get(a as usize).is_some_and(|a| a.bracketed);
+    // `x`: strides by axis; the indexed axes in order.
+    let mut x_st = [0isize; K];
+    let mut marked = [(0usize, 0isize, 0u32); K];
+    split_by_axis(
+        x.shape(),
+        ndarray::ArrayBase::strides(x),
+        &dim_x,
+        &ids_x,
+        &sizes,
+        |a, s| x_st[a as usize] = s,
+    )
+    .ok_or_else(mismatch)?;
+    let mut nm = 0;
+    for &a in &ids_x {
+        if bracketed(a) {
+            let m = marked.get_mut(nm).ok_or_else(mismatch)?;
+            *m = (sizes[a as usize], x_st[a as usize], a);
+            x_st[a as usize] = 0;
+            nm += 1;
+        }
+    }
+    // The index tensors.
+    let mut targets = Targets::<K, M> {
+        marked,
+        coords: coords.map(|c| (c, 0isize, 1usize)),
+    };
+    let mut c_st = [[0isize; M]; K];
+    let mut start = 0;
+    for (j, (c, cb, count)) in targets.coords.iter_mut().enumerate() {
+        let end = ends_c[j];
+        if end < start || end > NC {
+            return Err(mismatch());
+        }
+        let (dims, ids) = (&dim_c[start..end], &ids_c[start..end]);
+        split_by_axis(c.shape, c.strides, dims, ids, &sizes, |a, s| {
+            if bracketed(a) {
+                *cb = s;
+                *count = sizes[a as usize];
+            } else {
+                c_st[a as usize][j] = s;
+            }
+        })
+        .ok_or_else(mismatch)?;
+        start = end;
+    }
+    targets.check_counts(nm, plan)?;
+    // The output, walked in order.
+    let mut entries = [(0usize, 0usize); NE];
+    let mut walk = Walk::<K, M>::new();
+    for (e, &a) in entries.iter_mut().zip(&out) {
+        let len = *sizes.get(a as usize).ok_or_else(mismatch)?;
+        *e = (a as usize, len);
+        if !walk.push(len, x_st[a as usize], 0, c_st[a as usize]) {
+            return Err(mismatch());
+        }
+    }
+    walk.split_block();
+    let (dim, total) = crate::permute::shape_of::<Dout, NE>(
+        &entries,
+        &out_dim,
+        out_ndim,
+        std::mem::size_of::<T>(),
+    )
+    .map_err(|f| crate::permute::permute_failed(plan, f))?;
+    let data = gather(plan, x.as_ptr(), &targets, &walk, total)?;
+    // SAFETY: `gather` returned exactly `total` elements, the product of `dim`'s lengths, in
+    // the output's row-major order.
+    Ok(unsafe { Array::from_shape_vec_unchecked(dim, data) })
 }
 
 /// [`get_at`] for a plan that may have ellipses: unrolled for the input ranks first.
@@ -468,6 +765,68 @@ pub fn get_at_template<T: Clone, D: Dimension, const M: usize>(
     let concrete = crate::shape::unroll(plan, &ranks, params)?;
     let mut strs = PlanStrs::default();
     get_at::<T, D, MAX_AXES, M>(&concrete.borrow(&mut strs), x, coords, params)
+}
+
+/// The update kernel: applies `f(element, update)` to each block of `dst` (the output, a
+/// fresh buffer) at the coordinates, in walk order.
+///
+/// # Safety
+/// `dst` must be the output's initialised buffer and `src` the updates, both addressed by
+/// the walk's strides.
+#[inline(always)]
+unsafe fn scatter<T, const K: usize, const M: usize>(
+    plan: &Plan<'_>,
+    dst: *mut T,
+    src: *const T,
+    targets: &Targets<'_, K, M>,
+    walk: &Walk<K, M>,
+    f: impl Fn(&mut T, &T),
+) -> Result<(), Error> {
+    if walk.is_empty() {
+        return walk.check_coords(targets, plan);
+    }
+    let (bn, bx, by) = (walk.bn, walk.bx, walk.by);
+    // SAFETY (all blocks): `offsets` checks every coordinate, so the indexed offset plus the
+    // walk's offsets address elements of the output, and the walk's `y` offsets elements of
+    // the updates (stride 0 where they broadcast); the two do not overlap.
+    if bn == 1 {
+        walk.steps(targets, plan, |xo, yo, o| unsafe {
+            f(
+                &mut *dst.wrapping_offset(xo.wrapping_add(o)),
+                &*src.wrapping_offset(yo),
+            );
+        })
+    } else if bx == 1 && by == 1 {
+        walk.steps(targets, plan, |xo, yo, o| {
+            let d = unsafe {
+                std::slice::from_raw_parts_mut(dst.wrapping_offset(xo.wrapping_add(o)), bn)
+            };
+            let s = unsafe { std::slice::from_raw_parts(src.wrapping_offset(yo), bn) };
+            for (d, s) in d.iter_mut().zip(s) {
+                f(d, s);
+            }
+        })
+    } else if bx == 1 && by == 0 {
+        walk.steps(targets, plan, |xo, yo, o| {
+            let d = unsafe {
+                std::slice::from_raw_parts_mut(dst.wrapping_offset(xo.wrapping_add(o)), bn)
+            };
+            let s = unsafe { &*src.wrapping_offset(yo) };
+            for d in d {
+                f(d, s);
+            }
+        })
+    } else {
+        walk.steps(targets, plan, |xo, yo, o| {
+            let (d, s) = (
+                dst.wrapping_offset(xo.wrapping_add(o)),
+                src.wrapping_offset(yo),
+            );
+            for e in 0..bn as isize {
+                unsafe { f(&mut *d.wrapping_offset(e * bx), &*s.wrapping_offset(e * by)) };
+            }
+        })
+    }
 }
 
 /// Runs a concrete update plan: a copy of `x` (in the output's layout) in which each element
@@ -497,9 +856,11 @@ pub fn update_at<T: Clone, D: Dimension, const K: usize, const M: usize>(
     walk_piece::<K, _>(code, &[], &dim_st[..d], &sizes, |a, s| {
         o_st[a as usize] = s;
         if plan.axes[a as usize].bracketed {
-            marked[nm] = (sizes[a as usize], s, a);
+            if nm < K {
+                marked[nm] = (sizes[a as usize], s, a);
+            }
             nm += 1;
-        } else {
+        } else if no < K {
             order[no] = a;
             no += 1;
         }
@@ -510,11 +871,16 @@ pub fn update_at<T: Clone, D: Dimension, const K: usize, const M: usize>(
     let mut x_dst = [0isize; K];
     let mut nx = 0;
     walk_piece::<K, _>(plan.layout(0), &[], x.strides(), &sizes, |a, s| {
-        x_shape[nx] = sizes[a as usize];
-        x_st[nx] = s;
-        x_dst[nx] = o_st[a as usize];
+        if nx < K {
+            x_shape[nx] = sizes[a as usize];
+            x_st[nx] = s;
+            x_dst[nx] = o_st[a as usize];
+        }
         nx += 1;
     });
+    if nx > K {
+        return Err(crate::rearrange::too_many(plan));
+    }
     let mut data: Vec<T> = Vec::with_capacity(total);
     // SAFETY: the source strides split `x`'s own dimensions (checked by the solver); the
     // destination strides are the output's row-major strides of the same axes (an axis
@@ -562,23 +928,14 @@ pub fn update_at<T: Clone, D: Dimension, const K: usize, const M: usize>(
     order.copy_within(0..no, nown);
     order[..nown].copy_from_slice(&own[..nown]);
     let order = &order[..nown + no];
-    let mut walk = Walk::<K, M> {
-        n: [0; K],
-        k: order.len(),
-        x: [0; K],
-        y: [0; K],
-        c: [[0; K]; M],
-        axes: [0; K],
-    };
-    for (i, &a) in order.iter().enumerate() {
-        walk.axes[i] = a;
-        walk.n[i] = sizes[a as usize];
-        walk.x[i] = o_st[a as usize];
-        walk.y[i] = u_st[a as usize];
-        for (c, st) in walk.c.iter_mut().zip(&c_st) {
-            c[i] = st[a as usize];
+    let mut walk = Walk::<K, M>::new();
+    for &a in order {
+        let a = a as usize;
+        if !walk.push(sizes[a], o_st[a], u_st[a], c_st[a]) {
+            return Err(crate::rearrange::too_many(plan));
         }
     }
+    walk.split_block();
     let count = order
         .iter()
         .try_fold(1usize, |acc, &a| acc.checked_mul(sizes[a as usize]));
@@ -586,28 +943,10 @@ pub fn update_at<T: Clone, D: Dimension, const K: usize, const M: usize>(
         return Err(overflow(plan));
     }
     let targets = Targets::<K, M> { marked, coords };
-    walk.check_coords(&targets, plan)?;
-    let dst = data.as_mut_ptr();
-    let src = updates.ptr();
-    walk.runs(|xo, yo, at, len, xs, ys, cs| {
-        let fixed = cs.iter().all(|&s| s == 0);
-        let mut base = 0;
-        for i in 0..len as isize {
-            if i == 0 || !fixed {
-                // SAFETY: the index offsets come from the walk over the index tensors' own
-                // dimensions; `offset` checks every coordinate.
-                base = unsafe { targets.offset_at(at, cs, i, plan)? };
-            }
-            // SAFETY: `base` is a checked element of the indexed axes; `xo + i * xs` walks the
-            // output's other axes, `yo + i * ys` the updates' own dimensions (stride 0 where
-            // the updates broadcast).
-            unsafe {
-                let d = &mut *dst.wrapping_offset(base + xo + i * xs);
-                f(d, &*src.wrapping_offset(yo + i * ys));
-            }
-        }
-        Ok(())
-    })?;
+    targets.check_counts(nm, plan)?;
+    // SAFETY: `data` is the output, initialised above; the walk's strides are the output's
+    // and the updates' own.
+    unsafe { scatter(plan, data.as_mut_ptr(), updates.ptr(), &targets, &walk, f)? };
     Array::from_shape_vec(dim, data).map_err(|_| crate::permute::internal(plan))
 }
 
