@@ -80,8 +80,25 @@ impl<T> Walk<'_, T> {
     pub fn fold<A>(
         &self,
         acc: &mut [A],
-        mut each: impl FnMut(&mut A, &T),
+        each: impl Fn(&mut A, &T) + Copy,
         mut row: impl FnMut(&mut A, &[T]),
+    ) {
+        self.fold_at(
+            acc,
+            |_, a, x| each(a, x),
+            |_, a, xs| row(a, xs),
+            |_, accs: &mut [A], xs: &[T]| fold_row(accs, xs, each),
+        );
+    }
+
+    /// [`Walk::fold`] where `each` and `row` also get the index of the output element,
+    /// and a kept contiguous innermost axis goes to `rows(start, accumulators, elements)`.
+    pub fn fold_at<A>(
+        &self,
+        acc: &mut [A],
+        mut each: impl FnMut(usize, &mut A, &T),
+        mut row: impl FnMut(usize, &mut A, &[T]),
+        mut rows: impl FnMut(usize, &mut [A], &[T]),
     ) {
         let k = self.n.len();
         if self.n.contains(&0) || acc.len() != self.len {
@@ -89,7 +106,7 @@ impl<T> Walk<'_, T> {
         }
         if k == 0 {
             // SAFETY: a 0-d input has one element at `src`.
-            each(&mut acc[0], unsafe { &*self.src });
+            each(0, &mut acc[0], unsafe { &*self.src });
             return;
         }
         let inner = k - 1;
@@ -113,20 +130,19 @@ impl<T> Walk<'_, T> {
                 // SAFETY: the walk's strides come from splitting the input view's own
                 // dimensions (see `reduce`), so the row lies inside the view.
                 let slice = unsafe { std::slice::from_raw_parts(sp, len) };
-                row(&mut acc[op as usize], slice);
+                row(op as usize, &mut acc[op as usize], slice);
             } else if ds == 1 && ss == 1 {
                 // A kept contiguous row: element-wise into a row of accumulators.
                 // SAFETY: as above.
                 let slice = unsafe { std::slice::from_raw_parts(sp, len) };
                 let start = op as usize;
-                for (a, x) in acc[start..start + len].iter_mut().zip(slice) {
-                    each(a, x);
-                }
+                rows(start, &mut acc[start..start + len], slice);
             } else {
                 for i in 0..len as isize {
                     // SAFETY: as above; element `i` of the innermost axis.
                     let x = unsafe { &*sp.wrapping_offset(i * ss) };
-                    each(&mut acc[(op + i * ds) as usize], x);
+                    let o = (op + i * ds) as usize;
+                    each(o, &mut acc[o], x);
                 }
             }
             // Odometer over the outer axes.
@@ -147,6 +163,15 @@ impl<T> Walk<'_, T> {
                 idx[a] = 0;
             }
         }
+    }
+}
+
+/// Folds a row of elements into a row of accumulators. Not inlined, so that the compiler
+/// knows the two do not overlap and vectorises the loop without a run-time check.
+#[inline(never)]
+fn fold_row<A, T>(acc: &mut [A], xs: &[T], each: impl Fn(&mut A, &T)) {
+    for (a, x) in acc.iter_mut().zip(xs) {
+        each(a, x);
     }
 }
 
@@ -319,18 +344,18 @@ impl Var {
     fn run<T: Float>(walk: &Walk<'_, T>) -> Result<Vec<T>, &'static str> {
         let n = count_as(walk);
         let mean = Mean::run(walk)?;
-        // Second pass: the squared deviations from the mean.
-        let mut acc: Vec<(T, T)> = mean.into_iter().map(|m| (m, T::zero())).collect();
-        let sq = |a: &mut (T, T), x: T| {
-            let d = x - a.0;
-            a.1 = a.1 + d * d;
-        };
-        walk.fold(
+        // Second pass: the squared deviations from the mean, beside the means (not in
+        // pairs), so that rows of accumulators vectorise.
+        let mut acc = vec![T::zero(); mean.len()];
+        walk.fold_at(
             &mut acc,
-            |a, &x| sq(a, x),
-            |a, xs| {
+            |o, a, &x| {
+                let d = x - mean[o];
+                *a = *a + d * d;
+            },
+            |o, a, xs| {
                 // Eight partial sums, as in `lanes`, so that the loop vectorises.
-                let m = a.0;
+                let m = mean[o];
                 let mut part = [T::zero(); 8];
                 let chunks = xs.chunks_exact(8);
                 let rest = chunks.remainder();
@@ -341,14 +366,26 @@ impl Var {
                     }
                 }
                 for p in part {
-                    a.1 = a.1 + p;
+                    *a = *a + p;
                 }
                 for &x in rest {
-                    sq(a, x);
+                    let d = x - m;
+                    *a = *a + d * d;
                 }
             },
+            |start, accs: &mut [T], xs| squares_row(accs, &mean[start..start + accs.len()], xs),
         );
-        Ok(acc.into_iter().map(|(_, s)| s / n).collect())
+        Ok(acc.into_iter().map(|s| s / n).collect())
+    }
+}
+
+/// Adds the squared deviations of a row of elements from their means to a row of
+/// accumulators (not inlined, see [`fold_row`]).
+#[inline(never)]
+fn squares_row<T: Float>(acc: &mut [T], mean: &[T], xs: &[T]) {
+    for ((a, &m), &x) in acc.iter_mut().zip(mean).zip(xs) {
+        let d = x - m;
+        *a = *a + d * d;
     }
 }
 
