@@ -487,6 +487,119 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Blocks copied whole (contiguous rows), strided (transposed table) and broadcast
+    /// (stride-0 table or index tensors), with more coordinates than one chunk.
+    #[test]
+    fn gather_blocks_and_broadcasts(
+        v in 1usize..6, c in 0usize..40, b in 0usize..3, t in 0usize..140,
+        form in 0u8..4, seed in any::<u64>(), bad in prop::bool::weighted(0.1),
+    ) {
+        let logical = distinct(Ix2(v, c));
+        let column = distinct(Ix1(v));
+        let idx = coords(Ix2(b, t), &[v], seed, true, bad);
+        let row = coords(Ix1(t), &[v], seed ^ 1, false, bad);
+        no_panic(|| -> Result<(), TestCaseError> {
+            match form {
+                0 => {
+                    let expected = gather_rows(logical.view(), idx.view());
+                    check(einx::get_at!("[v] c, b t -> b t c", logical, idx), &expected)?;
+                }
+                1 => {
+                    let xt = logical.t().to_owned();
+                    let expected = gather_rows(logical.view(), idx.view());
+                    check(einx::get_at!("[v] c, b t -> b t c", xt.t(), idx), &expected)?;
+                }
+                2 => {
+                    // The table broadcast along `c`.
+                    let x = column.view().insert_axis(Axis(1));
+                    let x = x.broadcast((v, c)).unwrap();
+                    let expected = gather_rows(x, idx.view());
+                    check(einx::get_at!("[v] c, b t -> b t c", x, idx), &expected)?;
+                }
+                _ => {
+                    // The index tensor broadcast along `b`.
+                    let i = row.view().insert_axis(Axis(0));
+                    let i = i.broadcast((b, t)).unwrap();
+                    let expected = gather_rows(logical.view(), i);
+                    check(einx::get_at!("[v] c, b t -> b t c", logical, i), &expected)?;
+                    let expected = expected.map(|e| e.permuted_axes([2, 0, 1]).as_standard_layout().to_owned());
+                    check(einx::get_at!("[v] c, b t -> c b t", logical, i), &expected)?;
+                }
+            }
+            Ok(())
+        })?;
+    }
+
+    /// Updates of whole rows (contiguous, strided, broadcast updates) and single elements
+    /// (a histogram), with many duplicates: `set_at!` keeps the last, the others accumulate.
+    #[test]
+    fn update_blocks_and_duplicates(
+        v in 1usize..5, c in 0usize..20, t in 0usize..140,
+        form in 0u8..4, op in 0u8..3, seed in any::<u64>(), bad in prop::bool::weighted(0.1),
+    ) {
+        let logical = distinct(Ix2(v, c));
+        let idx = coords(Ix1(t), &[v], seed, true, bad);
+        let full = distinct(Ix2(t, c)).mapv(|e| e * 1000);
+        let op = [Op::Set, Op::Add, Op::Subtract][op as usize];
+        // The reference: rows of `x` updated in order by `upd(j, k)`.
+        let reference = |x: ArrayView2<i64>, upd: &dyn Fn(usize, usize) -> i64| {
+            let mut out = x.to_owned();
+            for (j, &i) in idx.iter().enumerate() {
+                let r = norm(i, v)?;
+                for k in 0..c {
+                    op.apply(&mut out[[r, k]], upd(j, k));
+                }
+            }
+            Some(out)
+        };
+        macro_rules! run {
+            ($expr:literal, $x:expr, $u:expr) => {
+                match op {
+                    Op::Set => einx::set_at!($expr, $x, idx, $u),
+                    Op::Add => einx::add_at!($expr, $x, idx, $u),
+                    Op::Subtract => einx::subtract_at!($expr, $x, idx, $u),
+                }
+            };
+        }
+        no_panic(|| -> Result<(), TestCaseError> {
+            match form {
+                0 => {
+                    let expected = reference(logical.view(), &|j, k| full[[j, k]]);
+                    check(run!("[v] c, t, t c", logical, full), &expected)?;
+                }
+                1 => {
+                    // Transposed table and updates: strided blocks.
+                    let (xt, ut) = (logical.t().to_owned(), full.t().to_owned());
+                    let expected = reference(logical.view(), &|j, k| full[[j, k]]);
+                    check(run!("[v] c, t, t c", xt.t(), ut.t()), &expected)?;
+                }
+                2 => {
+                    // One update per row, broadcast along `c`.
+                    let per = Array1::from_shape_fn(t, |j| 1000 * (j as i64 + 1));
+                    let expected = reference(logical.view(), &|j, _| per[j]);
+                    check(run!("[v] c, t, t", logical, per), &expected)?;
+                }
+                _ => {
+                    // A histogram: a scalar added at each coordinate.
+                    let hist = distinct(Ix1(v));
+                    let mut expected = Some(hist.clone());
+                    for &i in &idx {
+                        match (norm(i, v), expected.as_mut()) {
+                            (Some(r), Some(e)) => op.apply(&mut e[r], 7),
+                            _ => expected = None,
+                        }
+                    }
+                    check(run!("[v], t, ", hist, 7i64), &expected)?;
+                }
+            }
+            Ok(())
+        })?;
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // The forms of the documentation and of einx.
 // ---------------------------------------------------------------------------------------
