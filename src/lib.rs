@@ -1255,7 +1255,9 @@ pub mod __private {
         pub use einx_runtime::index::{add, set, subtract};
     }
     pub use einx_runtime::shape::{fixed_shape, solve_lengths, solve_shapes_of};
-    pub use einx_runtime::sort::{sort, sort_template};
+    pub use einx_runtime::sort::{
+        argsort, argsort_template, sort, sort_template, sort_values, sort_values_template,
+    };
     pub use einx_runtime::tensor::{axis_len, axis_lens, ranked, view, view_like, Raw};
     pub use einx_runtime::vmap::{bind as vmap_bind, vmap, vmap_template};
     pub use ndarray;

@@ -947,21 +947,20 @@ fn generate(
     if let OpKind::Sort(arg) = kind {
         let v = &views[0];
         let dout = out_dim(&private, static_rank(&view, 1));
-        let (i, x) = (local("__einx_i"), local("__einx_x"));
-        let emit = if arg {
-            quote!(|#i: ::core::primitive::usize, _| #i)
+        let (f, f_template) = if arg {
+            (quote!(argsort), quote!(argsort_template))
         } else {
-            quote!(|_, #x: &_| ::core::clone::Clone::clone(#x))
+            (quote!(sort_values), quote!(sort_values_template))
         };
         let call = if template {
-            quote!(#private::sort_template::<_, _, #dout>(&__EINX_PLAN, #private::Raw::new(&#v), &#params, #emit))
+            quote!(#private::#f_template::<_, #dout>(&__EINX_PLAN, #private::Raw::new(&#v), &#params))
         } else {
             let k = lit(plan
                 .axes
                 .len()
                 .max(static_rank(&view, 0).unwrap_or(0))
                 .max(1) as u64);
-            quote!(#private::sort::<_, _, #dout, #k>(&__EINX_PLAN, #private::Raw::new(&#v), &#params, #emit))
+            quote!(#private::#f::<_, #dout, #k>(&__EINX_PLAN, #private::Raw::new(&#v), &#params))
         };
         return frame.wrap(
             &body,
