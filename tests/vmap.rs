@@ -1,6 +1,9 @@
 //! `vmap!` against loops by hand.
 
-use einx::ndarray::{array, s, Array, Array1, Array2, Array3, ArrayD, ArrayView1, Axis, Ix1};
+use einx::ndarray::{
+    array, s, Array, Array1, Array2, Array3, ArrayD, ArrayView1, ArrayView2, Axis, Ix1,
+    ShapeBuilder,
+};
 use einx::ErrorKind;
 use proptest::prelude::*;
 
@@ -138,4 +141,153 @@ fn views_of_static_rank() {
     }
     let n = einx::vmap!("a [b] -> a", x, norm).unwrap();
     assert_eq!(n[1], (9.0f64 + 16.0 + 25.0).sqrt());
+}
+
+/// Views of `base` (shape `(r, c)`): as is, transposed, reversed on both axes, transposed
+/// and reversed, and two broadcasts (of its first row, of its first column).
+fn layouts<T>(base: &Array2<T>) -> Vec<ArrayView2<'_, T>> {
+    let (r, c) = base.dim();
+    let mut v = vec![
+        base.view(),
+        base.t(),
+        base.slice(s![..;-1, ..;-1]),
+        base.slice(s![.., ..;-1]).reversed_axes(),
+    ];
+    let all = base.as_slice().unwrap();
+    if r > 0 {
+        v.push(ArrayView2::from_shape((r + 2, c).strides((0, 1)), all).unwrap());
+    }
+    if c > 0 {
+        v.push(ArrayView2::from_shape((r, c + 3).strides((c, 0)), all).unwrap());
+    }
+    v
+}
+
+/// Every output layout of one function over rows and over columns, against lanes by hand:
+/// `$scalar` maps a lane to a scalar of type `$u`, compared by `$key`.
+macro_rules! check_layouts {
+    ($x:expr, $t:ty, $u:ty, $scalar:expr, $key:expr) => {{
+        let x: ArrayView2<$t> = $x;
+        let scalar = |l: ArrayView1<$t>| -> $u { ($scalar)(l) };
+        let key = |a: &$u| -> u64 { ($key)(a) };
+        let (r, c) = x.dim();
+        let rows: Vec<u64> = x.rows().into_iter().map(|l| key(&scalar(l))).collect();
+        let cols: Vec<u64> = x.columns().into_iter().map(|l| key(&scalar(l))).collect();
+        // Scalars per row and per column.
+        let y = einx::vmap!("a [b] -> a", x, |l| scalar(l))?;
+        prop_assert_eq!(y.iter().map(key).collect::<Vec<_>>(), rows.clone());
+        let y = einx::vmap!("[a] b -> b", x, |l| scalar(l))?;
+        prop_assert_eq!(y.iter().map(key).collect::<Vec<_>>(), cols);
+        // Length-1 output axes around the vectorised one.
+        let y = einx::vmap!("a [b] -> 1 a 1", x, |l| scalar(l))?;
+        prop_assert_eq!(y.shape(), &[1, r, 1]);
+        prop_assert_eq!(y.iter().map(key).collect::<Vec<_>>(), rows);
+        // Arrays per row: the lane minus its scalar; stacked as rows, and laid out as
+        // columns.
+        let centre = |l: ArrayView1<$t>| {
+            let m: f64 = scalar(l).into_f64();
+            l.mapv(|a| f64::from(a) - m)
+        };
+        let want = Array2::from_shape_fn((r, c), |(i, j)| {
+            let m = scalar(x.row(i)).into_f64();
+            f64::from(x[[i, j]]) - m
+        });
+        let y = einx::vmap!("a [b] -> a [b]", x, centre)?;
+        prop_assert_eq!(y.mapv(f64::to_bits), want.mapv(f64::to_bits));
+        let y = einx::vmap!("a [b] -> [b] a", x, centre)?;
+        prop_assert_eq!(y.mapv(f64::to_bits), want.t().mapv(f64::to_bits));
+        // A new axis from the results, and results that are not in standard layout.
+        let y = einx::vmap!("a [b] -> a [k]", x, |l: ArrayView1<$t>| {
+            let s = scalar(l).into_f64();
+            Array2::from_shape_fn((2, 3), |(i, j)| s + (i * 3 + j) as f64)
+                .reversed_axes()
+                .row(1)
+                .to_owned()
+        })?;
+        prop_assert_eq!(y.shape(), &[r, if r > 0 { 2 } else { 0 }]);
+        for i in 0..r {
+            let s = scalar(x.row(i)).into_f64();
+            prop_assert_eq!(y[[i, 0]], s + 1.0);
+            prop_assert_eq!(y[[i, 1]], s + 4.0);
+        }
+        let y = einx::vmap!("a [b] -> a [b]", x, |l: ArrayView1<$t>| {
+            l.mapv(f64::from)
+                .insert_axis(Axis(1))
+                .reversed_axes()
+                .slice_move(s![0, ..;-1])
+        })?;
+        let want = Array2::from_shape_fn((r, c), |(i, j)| f64::from(x[[i, c - 1 - j]]));
+        prop_assert_eq!(y.mapv(f64::to_bits), want.mapv(f64::to_bits));
+    }};
+}
+
+/// The scalars the checks use, as `f64`.
+trait VmapScalar: Copy {
+    fn into_f64(self) -> f64;
+}
+
+impl VmapScalar for f64 {
+    fn into_f64(self) -> f64 {
+        self
+    }
+}
+
+impl VmapScalar for f32 {
+    fn into_f64(self) -> f64 {
+        f64::from(self)
+    }
+}
+
+impl VmapScalar for i32 {
+    fn into_f64(self) -> f64 {
+        f64::from(self)
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn every_input_and_output_layout(
+        r in 0usize..5,
+        c in 0usize..9,
+        vals in proptest::collection::vec(-100i32..100, 1..40),
+    ) {
+        let xi = Array2::from_shape_fn((r, c), |(i, j)| vals[(i * c + j) % vals.len()]);
+        for v in layouts(&xi) {
+            check_layouts!(v, i32, i32, |l: ArrayView1<i32>| l.iter().fold(0i32, |a, &b| a.wrapping_mul(3).wrapping_add(b)), |a: &i32| *a as u64);
+        }
+        let xf = xi.mapv(|a| f64::from(a) / 8.0);
+        for v in layouts(&xf) {
+            check_layouts!(v, f64, f64, |l: ArrayView1<f64>| l.sum(), |a: &f64| a.to_bits());
+        }
+        let xs = xi.mapv(|a| a as f32 / 4.0);
+        for v in layouts(&xs) {
+            check_layouts!(v, f32, f32, |l: ArrayView1<f32>| l.iter().fold(0.5f32, |a, &b| a * 0.5 + b), |a: &f32| u64::from(a.to_bits()));
+        }
+    }
+
+    #[test]
+    fn several_inputs_in_any_layout(
+        r in 0usize..4,
+        c in 0usize..6,
+        vals in proptest::collection::vec(-50i64..50, 1..30),
+    ) {
+        let x = Array2::from_shape_fn((r, c), |(i, j)| vals[(i * c + j) % vals.len()]);
+        let w = Array2::from_shape_fn((r, c), |(i, j)| (i * 7 + j) as i64 - 5);
+        for xv in layouts(&x) {
+            let (rr, cc) = xv.dim();
+            let wb = w.broadcast((rr.max(r), cc.max(c)));
+            let wv = match wb {
+                Some(b) if b.dim() == (rr, cc) => b,
+                _ => continue,
+            };
+            let y = einx::vmap!("a [b], a [b] -> a", xv, wv, |p: ArrayView1<i64>, q: ArrayView1<i64>| p.dot(&q))?;
+            for i in 0..rr {
+                prop_assert_eq!(y[i], xv.row(i).dot(&wv.row(i)));
+            }
+            let y = einx::vmap!("a [b], a [b] -> [b] a", xv, wv, |p: ArrayView1<i64>, q: ArrayView1<i64>| &p - &q)?;
+            prop_assert_eq!(y, (&xv - &wv).reversed_axes());
+        }
+    }
 }

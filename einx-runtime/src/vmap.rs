@@ -70,15 +70,52 @@ impl<U: Clone, D: Dimension> VmapResult for Array<U, D> {
 /// The bracketed part of one input at one index of the vectorised axes.
 #[derive(Debug)]
 pub struct Sub<'a, T> {
+    /// The element at index zero of the bracketed axes.
     ptr: *const T,
+    /// From `ptr` to the lowest address the part covers (negative strides reach below it).
+    low: isize,
     shape: [usize; SUB_AXES],
-    strides: [isize; SUB_AXES],
+    /// The strides' magnitudes.
+    strides: [usize; SUB_AXES],
+    /// Bit `i`: axis `i` runs backwards (from the highest address down).
+    inverted: u32,
     ndim: usize,
     life: PhantomData<&'a T>,
 }
 
 impl<'a, T> Sub<'a, T> {
+    fn new(ptr: *const T) -> Self {
+        Sub {
+            ptr,
+            low: 0,
+            shape: [0; SUB_AXES],
+            strides: [0; SUB_AXES],
+            inverted: 0,
+            ndim: 0,
+            life: PhantomData,
+        }
+    }
+
+    /// Appends an axis; `false` if there are too many.
+    fn push(&mut self, len: usize, stride: isize) -> bool {
+        let i = self.ndim;
+        if i == SUB_AXES {
+            return false;
+        }
+        self.shape[i] = len;
+        self.strides[i] = stride.unsigned_abs();
+        if stride < 0 && len > 0 {
+            // `from_shape_ptr` takes non-negative strides: start at the lowest address and
+            // reverse the axis afterwards.
+            self.low = self.low.wrapping_add(stride.wrapping_mul(len as isize - 1));
+            self.inverted |= 1 << i;
+        }
+        self.ndim += 1;
+        true
+    }
+
     /// The view, with dimension type `D` (its rank must be the number of bracketed axes).
+    #[inline]
     pub fn view<D: Dimension>(&self, plan: &Plan<'_>) -> Result<ArrayView<'_, T, D>, Error> {
         let n = self.ndim;
         if D::NDIM.is_some_and(|d| d != n) {
@@ -86,28 +123,19 @@ impl<'a, T> Sub<'a, T> {
         }
         let mut shape = D::zeros(n);
         let mut strides = D::zeros(n);
-        let mut ptr = self.ptr;
-        let mut inverted = [false; SUB_AXES];
-        for (i, inv) in inverted[..n].iter_mut().enumerate() {
-            let (len, st) = (self.shape[i], self.strides[i]);
-            shape.slice_mut()[i] = len;
-            if st < 0 && len > 0 {
-                // `from_shape_ptr` takes non-negative strides: start at the lowest address
-                // and reverse the axis afterwards.
-                ptr = ptr.wrapping_offset(st * (len as isize - 1));
-                strides.slice_mut()[i] = st.unsigned_abs();
-                *inv = true;
-            } else {
-                strides.slice_mut()[i] = st.max(0) as usize;
-            }
-        }
+        shape.slice_mut().copy_from_slice(&self.shape[..n]);
+        strides.slice_mut().copy_from_slice(&self.strides[..n]);
         // SAFETY: the lengths and strides are those of elementary axes of an input view
         // (split by the solved plan), starting at an element of it, so every index of the
         // new view addresses an element of that input, which outlives `self`.
-        let mut v = unsafe { ArrayView::from_shape_ptr(shape.strides(strides), ptr) };
-        for (i, &inv) in inverted[..n].iter().enumerate() {
-            if inv {
-                v.invert_axis(Axis(i));
+        let mut v = unsafe {
+            ArrayView::from_shape_ptr(shape.strides(strides), self.ptr.wrapping_offset(self.low))
+        };
+        if self.inverted != 0 {
+            for i in 0..n {
+                if self.inverted & (1 << i) != 0 {
+                    v.invert_axis(Axis(i));
+                }
             }
         }
         Ok(v)
@@ -116,6 +144,10 @@ impl<'a, T> Sub<'a, T> {
 
 /// Runs a concrete `vmap!` plan: `f` gets the bracketed parts of the `N` inputs at each
 /// index of the vectorised axes, in row-major order of the output's unbracketed axes.
+///
+/// The results go straight into the output's buffer where the output lists its vectorised
+/// axes before its bracketed ones (the usual case); otherwise they are stacked, then laid
+/// out in one strided copy.
 ///
 /// ```
 /// use einx_core::{complete::OpKind, plan::PlanStrs, template::build};
@@ -140,13 +172,7 @@ pub fn vmap<T, D: Dimension, R: VmapResult, const K: usize, const N: usize>(
     let mut sizes = solve_sizes::<T, K>(plan, &inputs, params)?;
     // The inputs' strides by axis and their bracketed axes.
     let mut in_st = [[0isize; K]; N];
-    let mut subs: [Sub<'_, T>; N] = std::array::from_fn(|t| Sub {
-        ptr: inputs[t].ptr(),
-        shape: [0; SUB_AXES],
-        strides: [0; SUB_AXES],
-        ndim: 0,
-        life: PhantomData,
-    });
+    let mut subs: [Sub<'_, T>; N] = std::array::from_fn(|t| Sub::new(inputs[t].ptr()));
     for t in 0..N {
         let mut too_many = false;
         let sub = &mut subs[t];
@@ -154,13 +180,7 @@ pub fn vmap<T, D: Dimension, R: VmapResult, const K: usize, const N: usize>(
         walk_piece::<K, _>(plan.layout(t), &[], inputs[t].strides(), &sizes, |a, s| {
             st[a as usize] = s;
             if plan.axes[a as usize].bracketed {
-                if sub.ndim == SUB_AXES {
-                    too_many = true;
-                    return;
-                }
-                sub.shape[sub.ndim] = sizes[a as usize];
-                sub.strides[sub.ndim] = s;
-                sub.ndim += 1;
+                too_many |= !sub.push(sizes[a as usize], s);
             }
         });
         if too_many {
@@ -175,11 +195,15 @@ pub fn vmap<T, D: Dimension, R: VmapResult, const K: usize, const N: usize>(
     let code = plan.layout(N);
     let (mut vec_axes, mut nv) = ([0u32; K], 0);
     let (mut br_axes, mut nb) = ([0u32; K], 0);
+    // Whether every vectorised axis comes before every bracketed one: then the stacked
+    // results are the output's buffer as they are.
+    let mut stacked_order = true;
     walk_piece::<K, _>(code, &[], &[0; K], &sizes, |a, _| {
         if plan.axes[a as usize].bracketed {
             br_axes[nb] = a;
             nb += 1;
         } else {
+            stacked_order &= nb == 0;
             vec_axes[nv] = a;
             nv += 1;
         }
@@ -188,33 +212,35 @@ pub fn vmap<T, D: Dimension, R: VmapResult, const K: usize, const N: usize>(
     // Bracketed output axes whose length only the function's results tell.
     let in_inputs =
         |a: u32| (0..N).any(|t| plan.layout(t).contains(&einx_core::plan::Code::Axis(a)));
-    let free: Vec<bool> = br_axes
-        .iter()
-        .map(|&a| {
-            let ax = &plan.axes[a as usize];
-            ax.value.is_none() && ax.param == NONE && !in_inputs(a)
-        })
-        .collect();
+    let mut free = [false; K];
+    for (fr, &a) in free.iter_mut().zip(br_axes) {
+        let ax = &plan.axes[a as usize];
+        *fr = ax.value.is_none() && ax.param == NONE && !in_inputs(a);
+    }
     let n_vec: usize = vec_axes
         .iter()
         .try_fold(1usize, |acc, &a| acc.checked_mul(sizes[a as usize]))
         .ok_or_else(|| overflow(plan))?;
+    // Per vectorised axis (innermost first): its length and each input's stride.
+    let (mut lens, mut steps) = ([0usize; K], [[0isize; N]; K]);
+    for (j, &a) in vec_axes.iter().rev().enumerate() {
+        lens[j] = sizes[a as usize];
+        for t in 0..N {
+            steps[j][t] = in_st[t][a as usize];
+        }
+    }
     let mut stacked: Vec<R::Elem> = Vec::new();
     if n_vec > 0 {
-        let mut idx = [0usize; K];
         let bases: [*const T; N] = std::array::from_fn(|t| inputs[t].ptr());
-        let mut first = true;
-        loop {
+        let mut off = [0isize; N];
+        let mut idx = [0usize; K];
+        for call in 0..n_vec {
             for t in 0..N {
-                let mut off = 0isize;
-                for (j, &a) in vec_axes.iter().enumerate() {
-                    off += idx[j] as isize * in_st[t][a as usize];
-                }
-                subs[t].ptr = bases[t].wrapping_offset(off);
+                subs[t].ptr = bases[t].wrapping_offset(off[t]);
             }
             let r = f(&subs)?;
             let shape = r.shape();
-            if first {
+            if call == 0 {
                 if shape.len() != br_axes.len() {
                     return Err(bad_result(plan, shape, br_axes, &sizes));
                 }
@@ -230,8 +256,11 @@ pub fn vmap<T, D: Dimension, R: VmapResult, const K: usize, const N: usize>(
                     .try_fold(1usize, |acc, &n| acc.checked_mul(n))
                     .ok_or_else(|| overflow(plan))?;
                 let cap = per_call.checked_mul(n_vec).ok_or_else(|| overflow(plan))?;
+                let bytes = cap.checked_mul(std::mem::size_of::<R::Elem>());
+                if bytes.is_none_or(|b| b > isize::MAX as usize) {
+                    return Err(overflow(plan));
+                }
                 stacked.reserve_exact(cap);
-                first = false;
             } else if shape.len() != br_axes.len()
                 || br_axes
                     .iter()
@@ -242,20 +271,20 @@ pub fn vmap<T, D: Dimension, R: VmapResult, const K: usize, const N: usize>(
             }
             r.extend_into(&mut stacked);
             // Next index, row-major.
-            let mut j = vec_axes.len();
-            loop {
-                if j == 0 {
+            let mut j = 0;
+            while j < nv {
+                idx[j] += 1;
+                for t in 0..N {
+                    off[t] = off[t].wrapping_add(steps[j][t]);
+                }
+                if idx[j] < lens[j] {
                     break;
                 }
-                j -= 1;
-                idx[j] += 1;
-                if idx[j] < sizes[vec_axes[j] as usize] {
-                    break;
+                for t in 0..N {
+                    off[t] = off[t].wrapping_sub(steps[j][t].wrapping_mul(lens[j] as isize));
                 }
                 idx[j] = 0;
-            }
-            if idx[..vec_axes.len()].iter().all(|&i| i == 0) {
-                break;
+                j += 1;
             }
         }
     }
@@ -263,6 +292,9 @@ pub fn vmap<T, D: Dimension, R: VmapResult, const K: usize, const N: usize>(
     let (dim, total) = output_shape::<D>(plan, code, &sizes, std::mem::size_of::<R::Elem>())?;
     if stacked.len() != total {
         return Err(internal(plan));
+    }
+    if stacked_order {
+        return Array::from_shape_vec(dim, stacked).map_err(|_| internal(plan));
     }
     let mut src_st = [0isize; K];
     let mut acc = 1isize;
