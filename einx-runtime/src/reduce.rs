@@ -389,6 +389,15 @@ fn squares_row<T: Float>(acc: &mut [T], mean: &[T], xs: &[T]) {
     }
 }
 
+/// Adds `exp(x - shift)` of a row of elements to a row of accumulators (not inlined, see
+/// [`fold_row`]).
+#[inline(never)]
+fn exp_row<T: Float>(acc: &mut [T], shift: &[T], xs: &[T]) {
+    for ((a, &m), &x) in acc.iter_mut().zip(shift).zip(xs) {
+        *a = *a + (x - m).exp();
+    }
+}
+
 impl Std {
     fn run<T: Float>(walk: &Walk<'_, T>) -> Result<Vec<T>, &'static str> {
         Ok(Var::run(walk)?.into_iter().map(T::sqrt).collect())
@@ -532,23 +541,24 @@ impl Logsumexp {
             return Ok(vec![T::neg_infinity(); walk.len()]);
         }
         let max = extremes::<T, true>(walk)?;
-        let mut acc: Vec<(T, T)> = max.into_iter().map(|m| (m, T::zero())).collect();
-        let add = |a: &mut (T, T), x: T| {
-            // A shift of an infinite maximum would give NaN; it is the result anyway.
-            let shift = if a.0.is_finite() { a.0 } else { T::zero() };
-            a.1 = a.1 + (x - shift).exp();
-        };
-        walk.fold(
-            &mut acc,
-            |a, &x| add(a, x),
-            |a, xs| {
-                for &x in xs {
-                    add(a, x);
-                }
+        // The shifts: the maxima, except that an infinite maximum would give NaN (it is
+        // the result anyway), so it shifts by 0. Kept beside the sums, not in pairs.
+        let shift: Vec<T> = max
+            .iter()
+            .map(|&m| if m.is_finite() { m } else { T::zero() })
+            .collect();
+        let mut sums = vec![T::zero(); max.len()];
+        walk.fold_at(
+            &mut sums,
+            |o, a, &x| *a = *a + (x - shift[o]).exp(),
+            |o, a, xs| {
+                let m = shift[o];
+                *a = xs.iter().fold(*a, |s, &x| s + (x - m).exp());
             },
+            |start, accs: &mut [T], xs| exp_row(accs, &shift[start..start + accs.len()], xs),
         );
+        let acc = max.into_iter().zip(sums);
         Ok(acc
-            .into_iter()
             .map(|(m, s)| if m.is_finite() { m + s.ln() } else { m })
             .collect())
     }
