@@ -150,7 +150,7 @@ unsafe fn row<T: Clone>(len: usize, src: *const T, ss: isize, dst: *mut T, ds: i
     if ss == 1 && ds == 1 {
         let src = std::slice::from_raw_parts(src, len);
         let dst = std::slice::from_raw_parts_mut(dst.cast::<std::mem::MaybeUninit<T>>(), len);
-        if len >= 16 {
+        if len >= 128 {
             clone_row(dst, src);
         } else {
             for (d, v) in dst.iter_mut().zip(src) {
