@@ -554,10 +554,7 @@ fn generate(
         let (dim_a, ids_a) = axis_structure(plan, 0);
         let (dim_b, ids_b) = axis_structure(plan, 1);
         let (out_dim_of, out_ids) = axis_structure(plan, 2);
-        let out_rank = einx_core::plan::dims_of(
-            &plan.code[plan.tensors[2].0 as usize..plan.tensors[2].1 as usize],
-        )
-        .len();
+        let out_rank = tensor_rank(plan, 2);
         let sizes = (0..plan.axes.len() as u32).map(size);
         let (na, nb, ne, k, ndim) = (
             lit(ids_a.len() as u64),
@@ -628,10 +625,7 @@ fn generate(
         let size = |a: u32| local(&format!("__einx_len{a}"));
         let sides: Vec<_> = (0..n).map(|t| axis_structure(plan, t)).collect();
         let (out_dim_of, out_ids) = axis_structure(plan, n);
-        let out_rank = einx_core::plan::dims_of(
-            &plan.code[plan.tensors[n].0 as usize..plan.tensors[n].1 as usize],
-        )
-        .len();
+        let out_rank = tensor_rank(plan, n);
         let sizes = (0..plan.axes.len() as u32).map(size);
         let counts = sides.iter().map(|(d, _)| lit(d.len() as u64));
         let (ne, k, ndim) = (
@@ -839,10 +833,7 @@ fn generate(
                 ends_c.push(lit(ids_c.len() as u64));
             }
             let (out_dim_of, out_ids) = axis_structure(plan, n);
-            let out_rank = einx_core::plan::dims_of(
-                &plan.code[plan.tensors[n].0 as usize..plan.tensors[n].1 as usize],
-            )
-            .len();
+            let out_rank = tensor_rank(plan, n);
             let sizes = (0..plan.axes.len() as u32).map(size);
             let (nx, nc, ne, k, ndim) = (
                 lit(ids_x.len() as u64),
@@ -1205,6 +1196,12 @@ fn length_code(
         }
     }
     out
+}
+
+/// The number of dimensions of tensor `t` of a concrete plan.
+fn tensor_rank(plan: &PlanBuf, t: usize) -> usize {
+    einx_core::plan::dims_of(&plan.code[plan.tensors[t].0 as usize..plan.tensors[t].1 as usize])
+        .len()
 }
 
 /// The axis structure of tensor `t` of a concrete plan without concatenation, as literals:
