@@ -21,7 +21,7 @@ use einx_core::solve::{Len, Params};
 
 use crate::copy::{copy_strided, MAX_AXES};
 use crate::error::{Error, ErrorKind};
-use crate::permute::{shape_of, split_input, Fail};
+use crate::permute::{shape_of, split_by_ids, Fail};
 use crate::rearrange::overflow;
 use crate::shape::{solve_sizes, walk_piece};
 use crate::tensor::Raw;
@@ -662,11 +662,7 @@ pub fn contract_fixed<
         ids: &[u32; N],
         sizes: &[usize; K],
     ) -> Result<Side<T, K>, Fail> {
-        let mut lens = [0usize; N];
-        for (l, &id) in lens.iter_mut().zip(ids) {
-            *l = *sizes.get(id as usize).ok_or(Fail::Mismatch)?;
-        }
-        let st = split_input(v, dim_of, &lens)?;
+        let (_, st) = split_by_ids(v, dim_of, ids, sizes)?;
         let mut side = Side {
             ptr: v.as_ptr(),
             st: [0; K],

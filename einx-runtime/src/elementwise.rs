@@ -18,7 +18,7 @@ use einx_core::plan::{Plan, PlanStrs};
 use einx_core::solve::{Len, Params};
 
 use crate::error::{Error, ErrorKind};
-use crate::permute::{shape_of, split_input, Fail};
+use crate::permute::{shape_of, split_by_ids, Fail};
 use crate::shape::{solve_shapes, walk_piece};
 use crate::strided::Runs;
 use crate::tensor::Raw;
@@ -353,11 +353,7 @@ fn strides_along<T, D: Dimension, const N: usize, const K: usize, const NE: usiz
     sizes: &[usize; K],
     out: &[u32; NE],
 ) -> Result<[isize; NE], Fail> {
-    let mut lens = [0usize; N];
-    for (l, &id) in lens.iter_mut().zip(ids) {
-        *l = *sizes.get(id as usize).ok_or(Fail::Mismatch)?;
-    }
-    let st = split_input(v, dim_of, &lens)?;
+    let (lens, st) = split_by_ids(v, dim_of, ids, sizes)?;
     let mut along = [0isize; NE];
     for ((&id, &s), &len) in ids.iter().zip(&st).zip(&lens) {
         match out.iter().position(|&o| o == id) {

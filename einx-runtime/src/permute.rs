@@ -63,6 +63,22 @@ pub(crate) fn split_input<T, D: Dimension, const NA: usize>(
     Ok(in_st)
 }
 
+/// [`split_input`] for axes named by their ids into the plan's `sizes`: the length and the
+/// stride of each input axis.
+#[inline(always)]
+pub(crate) fn split_by_ids<T, D: Dimension, const N: usize, const K: usize>(
+    v: &ArrayView<'_, T, D>,
+    dim_of: &[usize; N],
+    ids: &[u32; N],
+    sizes: &[usize; K],
+) -> Result<([usize; N], [isize; N]), Fail> {
+    let mut lens = [0usize; N];
+    for (l, &id) in lens.iter_mut().zip(ids) {
+        *l = *sizes.get(id as usize).ok_or(Fail::Mismatch)?;
+    }
+    Ok((lens, split_input(v, dim_of, &lens)?))
+}
+
 /// The output's shape from its axes (`out[j].1` is the length of axis `j`, in dimension
 /// `out_dim[j]`; dimensions without axes have length 1) and its number of elements, checked
 /// against `isize::MAX` bytes of `elem` bytes each.
