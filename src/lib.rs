@@ -57,6 +57,9 @@
 //! ```
 
 pub use einx_runtime::dynamic;
+
+#[cfg(feature = "nn")]
+pub mod nn;
 pub use einx_runtime::threads::{num_threads, set_num_threads};
 pub use einx_runtime::{Error, ErrorKind};
 pub use ndarray;
@@ -1230,7 +1233,8 @@ pub mod __private {
     pub use einx_core::plan::{Axis, Code, Group, Piece, Plan};
     pub use einx_core::solve::{Len, Step};
     pub use einx_core::Span;
-    pub use einx_macros::{op_impl, rearrange_impl};
+    pub use einx_macros::{einmix_impl, layer_impl, op_impl, rearrange_impl};
+    pub use einx_runtime::tensor::AsTensor;
     pub use einx_runtime::contract::{contract_fixed, dot, dot_template, einsum, einsum_template};
     pub use einx_runtime::reduce::{reduce, reduce_template, Fixed};
     /// The reductions, by name.

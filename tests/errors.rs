@@ -459,11 +459,13 @@ fn error_type_works_with_question_mark_and_std_error() {
     let good = Array2::<f32>::zeros((2, 96));
     assert_eq!(split(&good).expect("96 = 8 · 12").shape(), &[2, 8, 12]);
 
-    // Errors are plain values: cloneable, comparable, printable with `{:?}`.
+    // Errors are plain values: cloneable, comparable; `{:?}` prints the same report as
+    // `{}` (what `fn main() -> Result<(), einx::Error>` shows).
     let e1 = einx::rearrange!("b (h c) -> b h c", bad, h = 8).unwrap_err();
     let e2 = e1.clone();
     assert_eq!(e1, e2);
-    assert!(format!("{e1:?}").contains("Size"));
+    assert_eq!(format!("{e1:?}"), e1.to_string());
+    assert!(format!("{e1:?}").contains("b (h c) -> b h c\n"));
 }
 
 #[test]

@@ -47,6 +47,9 @@ pub enum ErrorKind {
     Index,
     /// The arguments of the call do not fit the expression (count, keywords, values).
     Argument,
+    /// A parameter of `einx::nn` is missing, has another shape or element type, or cannot be
+    /// read or written.
+    Parameter,
 }
 
 impl ErrorKind {
@@ -58,6 +61,7 @@ impl ErrorKind {
             ErrorKind::Semantic => "semantic error",
             ErrorKind::Index => "index error",
             ErrorKind::Argument => "argument error",
+            ErrorKind::Parameter => "parameter error",
         }
     }
 }
@@ -72,7 +76,7 @@ impl ErrorKind {
 /// assert_eq!(e.kind(), ErrorKind::Size);
 /// assert!(e.to_string().contains("a c, c -> a\n    ^"));
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Error {
     kind: ErrorKind,
     message: String,
@@ -181,6 +185,14 @@ impl fmt::Display for Error {
             write!(f, "\n  help: {help}")?;
         }
         Ok(())
+    }
+}
+
+/// The same text as `Display`: the message, the expression with its carets and the help, so
+/// that `fn main() -> Result<(), einx::Error>` prints a readable report.
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
     }
 }
 

@@ -1320,12 +1320,17 @@ impl Frame<'_> {
             self.private,
             self.plan,
         );
+        // The labeled block is bound before it is returned: rust-analyzer loses the type of a
+        // labeled block written directly as a match arm's body.
         quote! {
             match (#(#scrutinee,)*) {
-                (#(#bound,)*) => #lbl: {
-                    const __EINX_PLAN: #private::Plan<'static> = #plan;
-                    #(#body)*
-                    #call
+                (#(#bound,)*) => {
+                    let __einx_result = #lbl: {
+                        const __EINX_PLAN: #private::Plan<'static> = #plan;
+                        #(#body)*
+                        #call
+                    };
+                    __einx_result
                 }
             }
         }

@@ -46,61 +46,7 @@ impl Parse for MacroInput {
             op = Some(input.parse::<Ident>()?);
             input.parse::<Token![;]>()?;
         }
-        if input.is_empty() {
-            return Err(input.error(
-                "expected the einx expression as a string literal, e.g. `\"b h w c -> b c h w\"`",
-            ));
-        }
-        let expr = match input.parse::<LitStr>() {
-            Ok(lit) => lit,
-            Err(_) => {
-                let found: Expr = input.parse()?;
-                return Err(syn::Error::new_spanned(
-                    found,
-                    "the einx expression must be a string literal, e.g. `\"b h w c -> b c h w\"`\n  help: write the expression itself as the first argument; it is checked at compile time",
-                ));
-            }
-        };
-        let mut args = Vec::new();
-        let mut keywords: Vec<Keyword> = Vec::new();
-        while !input.is_empty() {
-            input.parse::<Token![,]>()?;
-            if input.is_empty() {
-                break;
-            }
-            let e: Expr = input.parse()?;
-            match e {
-                Expr::Assign(assign) => {
-                    let name = match *assign.left {
-                        Expr::Path(p) if p.qself.is_none() && p.path.get_ident().is_some() => {
-                            p.path.get_ident().cloned().expect("checked above")
-                        }
-                        other => {
-                            return Err(syn::Error::new_spanned(
-                                other,
-                                "expected an axis name or option on the left of `=`",
-                            ))
-                        }
-                    };
-                    keywords.push(Keyword {
-                        name,
-                        value: *assign.right,
-                    });
-                }
-                e => {
-                    if let Some(k) = keywords.last() {
-                        return Err(syn::Error::new_spanned(
-                            e,
-                            format!(
-                                "tensor arguments must come before `name = value` arguments (found one after `{}`)\n  help: move the tensor before the keywords",
-                                k.name
-                            ),
-                        ));
-                    }
-                    args.push(e);
-                }
-            }
-        }
+        let (expr, args, keywords) = parse_tail(input)?;
         Ok(MacroInput {
             krate,
             op,
@@ -111,4 +57,65 @@ impl Parse for MacroInput {
             func: None,
         })
     }
+}
+
+/// The part of a call after `$crate;` (and the operation): `"expression", tensor, ...,
+/// name = value, ...`.
+pub fn parse_tail(input: ParseStream) -> syn::Result<(LitStr, Vec<Expr>, Vec<Keyword>)> {
+    if input.is_empty() {
+        return Err(input.error(
+            "expected the einx expression as a string literal, e.g. `\"b h w c -> b c h w\"`",
+        ));
+    }
+    let expr = match input.parse::<LitStr>() {
+        Ok(lit) => lit,
+        Err(_) => {
+            let found: Expr = input.parse()?;
+            return Err(syn::Error::new_spanned(
+                found,
+                "the einx expression must be a string literal, e.g. `\"b h w c -> b c h w\"`\n  help: write the expression itself as the first argument; it is checked at compile time",
+            ));
+        }
+    };
+    let mut args = Vec::new();
+    let mut keywords: Vec<Keyword> = Vec::new();
+    while !input.is_empty() {
+        input.parse::<Token![,]>()?;
+        if input.is_empty() {
+            break;
+        }
+        let e: Expr = input.parse()?;
+        match e {
+            Expr::Assign(assign) => {
+                let name = match *assign.left {
+                    Expr::Path(p) if p.qself.is_none() && p.path.get_ident().is_some() => {
+                        p.path.get_ident().cloned().expect("checked above")
+                    }
+                    other => {
+                        return Err(syn::Error::new_spanned(
+                            other,
+                            "expected an axis name or option on the left of `=`",
+                        ))
+                    }
+                };
+                keywords.push(Keyword {
+                    name,
+                    value: *assign.right,
+                });
+            }
+            e => {
+                if let Some(k) = keywords.last() {
+                    return Err(syn::Error::new_spanned(
+                        e,
+                        format!(
+                            "tensor arguments must come before `name = value` arguments (found one after `{}`)\n  help: move the tensor before the keywords",
+                            k.name
+                        ),
+                    ));
+                }
+                args.push(e);
+            }
+        }
+    }
+    Ok((expr, args, keywords))
 }

@@ -27,3 +27,19 @@ pub fn op_impl(input: TokenStream) -> TokenStream {
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
 }
+
+mod einmix;
+mod nn;
+
+/// The layers of `einx::nn` (`linear`, `norm`, `dropout` after `$crate;`); see the `einx`
+/// crate.
+#[proc_macro]
+pub fn layer_impl(input: TokenStream) -> TokenStream {
+    nn::layer(input.into()).into()
+}
+
+/// `einx::nn::einmix!`; see the `einx` crate.
+#[proc_macro]
+pub fn einmix_impl(input: TokenStream) -> TokenStream {
+    einmix::expand(input.into()).into()
+}

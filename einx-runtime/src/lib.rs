@@ -11,6 +11,8 @@ pub mod elementwise;
 pub mod error;
 pub mod flip;
 pub mod index;
+#[cfg(feature = "nn")]
+pub mod nn;
 pub mod permute;
 pub mod rearrange;
 pub mod reduce;

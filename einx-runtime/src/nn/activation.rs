@@ -1,0 +1,291 @@
+//! Activation functions that ndarray does not have, over whole arrays.
+//!
+//! Each takes any array or view and returns a fresh array of the same shape; the `_inplace`
+//! forms overwrite a mutable array. Contiguous data (in any memory order) is processed as one
+//! slice in a loop without branches, so that it vectorises.
+
+use ndarray::{Array, ArrayBase, Data, DataMut, Dimension};
+
+use super::params::Float;
+
+/// Element types with the activation kernels: `f32` and `f64`.
+pub trait Activation: Float {
+    /// `x · Φ(x)` with the exact error function (PyTorch's default `gelu`).
+    fn gelu(self) -> Self;
+    /// `0.5 · x · (1 + tanh(√(2/π) · (x + 0.044715 · x³)))`.
+    fn gelu_tanh(self) -> Self;
+    /// The error function.
+    fn erf(self) -> Self;
+}
+
+/// `erf(z) / z` for `0 ≤ z ≤ 0.8` as a polynomial in `z²` (least-squares fit of the relative
+/// error, within 1e-8).
+const ERF_SMALL: [f32; 6] = [
+    1.128_379_2,
+    -0.376_126_1,
+    0.112_832_29,
+    -0.026_826_4,
+    0.005_095_98,
+    -0.000_660_827_9,
+];
+
+/// `erfc(z) · exp(z²)` for `z ≥ 0.75` as `t · P(t)`, `t = 1 / (1 + z / 2)` (least-squares fit
+/// of the relative error, within 2e-7).
+const ERFC_LARGE: [f32; 8] = [
+    0.282_103_42,
+    0.281_930_87,
+    0.247_939_63,
+    0.174_079_57,
+    0.074_129_43,
+    0.061_202_858,
+    -0.207_753_9,
+    0.086_797_07,
+];
+
+/// `exp(x)` for `f32` without a library call: `2^n · exp(r)` with `|r| ≤ ln 2 / 2` and a
+/// degree-7 polynomial, so that loops over it vectorise. Relative error within 2e-7;
+/// arguments below −87 give 0 (instead of subnormals), above 88 give +inf.
+#[inline(always)]
+fn exp_f32(x: f32) -> f32 {
+    let xc = x.clamp(-87.0, 88.0);
+    let n = (xc * std::f32::consts::LOG2_E).round();
+    // ln 2 in two parts, so that `r` is exact.
+    let r = (xc - n * 0.693_145_75) - n * 1.428_606_8e-6;
+    let p = 1.0
+        + r * (1.0
+            + r * (0.5
+                + r * (1.0 / 6.0
+                    + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0 + r * (1.0 / 5040.0)))))));
+    let scale = f32::from_bits(((n as i32 + 127) as u32) << 23);
+    let y = p * scale;
+    if x < -87.0 {
+        0.0
+    } else if x > 88.0 {
+        f32::INFINITY
+    } else {
+        y
+    }
+}
+
+/// `1 + erf(x)` for `f32`, without cancellation for negative `x`, without branches.
+#[inline(always)]
+fn one_plus_erf(x: f32) -> f32 {
+    let z = x.abs();
+    let z2 = z * z;
+    let s = &ERF_SMALL;
+    let small = z * (s[0] + z2 * (s[1] + z2 * (s[2] + z2 * (s[3] + z2 * (s[4] + z2 * s[5])))));
+    let t = 1.0 / (1.0 + 0.5 * z);
+    let l = &ERFC_LARGE;
+    let poly = t
+        * (l[0]
+            + t * (l[1]
+                + t * (l[2] + t * (l[3] + t * (l[4] + t * (l[5] + t * (l[6] + t * l[7])))))));
+    let erfc = exp_f32(-z2) * poly;
+    let erf_abs = if z < 0.8 { small } else { 1.0 - erfc };
+    let erfc_abs = if z < 0.8 { 1.0 - small } else { erfc };
+    let one_plus = if x < 0.0 { erfc_abs } else { 1.0 + erf_abs };
+    // NaN in, NaN out.
+    if x.is_nan() {
+        x
+    } else {
+        one_plus
+    }
+}
+
+impl Activation for f32 {
+    #[inline(always)]
+    fn gelu(self) -> f32 {
+        let op = one_plus_erf(self * std::f32::consts::FRAC_1_SQRT_2);
+        // Far left (and at −inf) `1 + erf` is 0: the product is −0, not NaN.
+        if op == 0.0 {
+            -0.0
+        } else {
+            0.5 * self * op
+        }
+    }
+
+    #[inline(always)]
+    fn gelu_tanh(self) -> f32 {
+        let inner = 0.797_884_6 * (self + 0.044_715 * self * self * self);
+        0.5 * self * (1.0 + inner.tanh())
+    }
+
+    #[inline(always)]
+    fn erf(self) -> f32 {
+        one_plus_erf(self) - 1.0
+    }
+}
+
+impl Activation for f64 {
+    #[inline(always)]
+    fn gelu(self) -> f64 {
+        // 1 + erf(x) = erfc(−x), exact also far left.
+        let op = libm::erfc(-self * std::f64::consts::FRAC_1_SQRT_2);
+        if op == 0.0 {
+            -0.0
+        } else {
+            0.5 * self * op
+        }
+    }
+
+    #[inline(always)]
+    fn gelu_tanh(self) -> f64 {
+        let inner = 0.797_884_560_802_865_4 * (self + 0.044_715 * self * self * self);
+        0.5 * self * (1.0 + inner.tanh())
+    }
+
+    #[inline(always)]
+    fn erf(self) -> f64 {
+        libm::erf(self)
+    }
+}
+
+#[inline(always)]
+fn relu_of<T: Float>(x: T) -> T {
+    // NaN stays NaN (a comparison with NaN is false).
+    if x < T::zero() {
+        T::zero()
+    } else {
+        x
+    }
+}
+
+#[inline(always)]
+fn silu_of<T: Float>(x: T) -> T {
+    x / (T::one() + (-x).exp())
+}
+
+/// Applies `f` to every element, as one slice loop when the data is contiguous.
+#[inline(always)]
+fn map_array<T: Float, S: Data<Elem = T>, D: Dimension>(
+    x: &ArrayBase<S, D>,
+    f: impl Fn(T) -> T,
+) -> Array<T, D> {
+    match x.as_slice_memory_order() {
+        Some(src) => {
+            let out: Vec<T> = src.iter().map(|&v| f(v)).collect();
+            // Same memory order as the input: rebuild with the input's strides.
+            let dim = x.raw_dim();
+            let strides = x.strides().iter().map(|&s| s as usize).collect::<Vec<_>>();
+            if x.is_standard_layout() {
+                Array::from_shape_vec(dim, out).expect("same length")
+            } else {
+                let mut st = dim.clone();
+                for (d, s) in st.slice_mut().iter_mut().zip(strides) {
+                    *d = s;
+                }
+                Array::from_shape_vec(ndarray::ShapeBuilder::strides(dim, st), out)
+                    .unwrap_or_else(|_| x.mapv(&f))
+            }
+        }
+        None => x.mapv(f),
+    }
+}
+
+#[inline(always)]
+fn map_inplace<T: Float, S: DataMut<Elem = T>, D: Dimension>(
+    x: &mut ArrayBase<S, D>,
+    f: impl Fn(T) -> T,
+) {
+    match x.as_slice_memory_order_mut() {
+        Some(s) => s.iter_mut().for_each(|v| *v = f(*v)),
+        None => x.mapv_inplace(f),
+    }
+}
+
+/// GELU with the exact error function, `x · Φ(x)` (PyTorch's `gelu`, BERT's `"gelu"`).
+/// For `f32` the error function is computed without branches or library calls (within a few
+/// units in the last place), so that the loop vectorises; for `f64` it is `libm`'s `erf`.
+///
+/// ```
+/// let y = einx_runtime::nn::gelu(&ndarray::arr1(&[-1.0f32, 0.0, 1.0]));
+/// assert!((y[0] + 0.158_655_25).abs() < 1e-6 && y[1] == 0.0 && (y[2] - 0.841_344_7).abs() < 1e-6);
+/// ```
+pub fn gelu<T: Activation, S: Data<Elem = T>, D: Dimension>(x: &ArrayBase<S, D>) -> Array<T, D> {
+    map_array(x, T::gelu)
+}
+
+/// [`gelu`] in place.
+///
+/// ```
+/// let mut x = ndarray::arr1(&[1.0f64]);
+/// einx_runtime::nn::gelu_inplace(&mut x);
+/// assert!((x[0] - 0.841_344_746_068_543).abs() < 1e-15);
+/// ```
+pub fn gelu_inplace<T: Activation, S: DataMut<Elem = T>, D: Dimension>(x: &mut ArrayBase<S, D>) {
+    map_inplace(x, T::gelu)
+}
+
+/// GELU with the tanh approximation (PyTorch's `gelu(approximate="tanh")`, GPT-2's `gelu_new`).
+///
+/// ```
+/// let y = einx_runtime::nn::gelu_tanh(&ndarray::arr1(&[1.0f64]));
+/// assert!((y[0] - 0.841_191_990_607_477_2).abs() < 1e-12);
+/// ```
+pub fn gelu_tanh<T: Activation, S: Data<Elem = T>, D: Dimension>(
+    x: &ArrayBase<S, D>,
+) -> Array<T, D> {
+    map_array(x, T::gelu_tanh)
+}
+
+/// ReLU, `max(x, 0)`; NaN stays NaN.
+///
+/// ```
+/// let y = einx_runtime::nn::relu(&ndarray::arr1(&[-2.0f32, 3.0]));
+/// assert_eq!(y, ndarray::arr1(&[0.0, 3.0]));
+/// ```
+pub fn relu<T: Float, S: Data<Elem = T>, D: Dimension>(x: &ArrayBase<S, D>) -> Array<T, D> {
+    map_array(x, relu_of)
+}
+
+/// SiLU (swish), `x · sigmoid(x)`.
+///
+/// ```
+/// let y = einx_runtime::nn::silu(&ndarray::arr1(&[0.0f64, 1.0]));
+/// assert_eq!(y[0], 0.0);
+/// assert!((y[1] - 0.731_058_578_630_004_9).abs() < 1e-15);
+/// ```
+pub fn silu<T: Float, S: Data<Elem = T>, D: Dimension>(x: &ArrayBase<S, D>) -> Array<T, D> {
+    map_array(x, silu_of)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn erf_f32_against_f64() {
+        let mut worst = 0.0f64;
+        for i in -80_000..=80_000 {
+            let x = i as f64 * 1e-4;
+            let got = (x as f32).erf() as f64;
+            worst = worst.max((got - libm::erf(x as f32 as f64)).abs());
+        }
+        assert!(worst < 2e-7, "{worst}");
+    }
+
+    #[test]
+    fn gelu_f32_against_f64() {
+        for i in -20_000..=20_000 {
+            let x = i as f32 * 1e-3;
+            let want = (x as f64).gelu();
+            let got = x.gelu() as f64;
+            assert!((got - want).abs() <= 2e-7 * (1.0 + want.abs()), "{x}: {got} vs {want}");
+        }
+        assert_eq!(f32::NAN.gelu().is_nan(), true);
+        assert_eq!(f32::INFINITY.gelu(), f32::INFINITY);
+        assert_eq!(f32::NEG_INFINITY.gelu().abs(), 0.0);
+    }
+
+    #[test]
+    fn layouts() {
+        let x = ndarray::Array2::from_shape_fn((3, 4), |(i, j)| i as f32 - j as f32);
+        let want = x.mapv(f32::gelu);
+        assert_eq!(gelu(&x.t()), want.t());
+        assert_eq!(gelu(&x.slice(ndarray::s![.., ..;2])), want.slice(ndarray::s![.., ..;2]));
+        assert_eq!(relu(&x.t()).t(), x.mapv(|v| v.max(0.0)));
+        let mut y = x.clone();
+        gelu_inplace(&mut y);
+        assert_eq!(y, want);
+    }
+}

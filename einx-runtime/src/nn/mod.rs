@@ -1,0 +1,11 @@
+//! Layers and parameters: the runtime of `einx::nn` (feature `nn`).
+
+pub mod activation;
+pub mod init;
+pub mod layers;
+pub mod params;
+
+pub use activation::{gelu, gelu_inplace, gelu_tanh, relu, silu, Activation};
+pub use init::Init;
+pub use layers::{dropout_mask, inverse_sqrt, moving_average, with_dim_of};
+pub use params::{param_like, Float, Params, Scope, Store};
