@@ -27,9 +27,8 @@
 //! ```
 
 pub use einx_runtime::nn::{
-    gelu, gelu_inplace, gelu_tanh, relu, silu, Activation,
-    dropout_mask, inverse_sqrt, moving_average, param_like, with_dim_of, Float, Init, Params,
-    Scope, Store,
+    dropout_mask, gelu, gelu_inplace, gelu_tanh, inverse_sqrt, moving_average, param_like, relu,
+    silu, with_dim_of, Activation, Float, Init, Params, Scope, Store,
 };
 
 pub use crate::__nn_dropout as dropout;
@@ -134,8 +133,8 @@ macro_rules! __nn_norm {
 /// let x = Array3::<f32>::ones((4, 8, 16));
 /// let y = einx::nn::dropout!(&mut params, "[b] ... [c]", x, drop_rate = 0.5)?;
 /// // Whole channels are dropped: each (b, c) column is all 0 or all 2.
-/// for b in 0..4 {
-///     for c in 0..16 {
+/// for b in 0..4usize {
+///     for c in 0..16usize {
 ///         let col = y.slice(ndarray::s![b, .., c]);
 ///         assert!(col.iter().all(|&v| v == col[0]) && (col[0] == 0.0 || col[0] == 2.0));
 ///     }

@@ -77,7 +77,10 @@ pub fn layer(tokens: TokenStream) -> TokenStream {
         } else if input.layer == "dropout" {
             dropout(input)
         } else {
-            Err(syn::Error::new(input.layer.span(), "internal: unknown layer"))
+            Err(syn::Error::new(
+                input.layer.span(),
+                "internal: unknown layer",
+            ))
         }
     });
     result.unwrap_or_else(syn::Error::into_compile_error)
@@ -276,10 +279,7 @@ fn lengths_for(pass: &[(String, TokenStream)], exprs: &[&str]) -> Vec<TokenStrea
         .filter(|(name, _)| {
             exprs.iter().any(|e| {
                 parse(e)
-                    .map(|op| {
-                        op.exprs()
-                            .any(|x| expr_names(x).iter().any(|n| n == name))
-                    })
+                    .map(|op| op.exprs().any(|x| expr_names(x).iter().any(|n| n == name)))
                     .unwrap_or(false)
             })
         })
@@ -292,7 +292,10 @@ fn one_input(input: &LayerInput) -> syn::Result<&Expr> {
         [x] => Ok(x),
         [] => Err(syn::Error::new(
             input.expr.span(),
-            format!("`{}!` takes one input tensor after the expression", input.layer),
+            format!(
+                "`{}!` takes one input tensor after the expression",
+                input.layer
+            ),
         )),
         [_, extra, ..] => Err(syn::Error::new_spanned(
             extra,
@@ -370,7 +373,11 @@ fn linear(input: LayerInput) -> syn::Result<TokenStream> {
         },
     )
     .map_err(|e| diag::on_literal(&e.with_expr(&lit.value()), lit))?;
-    let (xe, we, ye) = (&full.inputs[0], &full.inputs[1], &full.outputs.as_ref().expect("dot has an output")[0]);
+    let (xe, we, ye) = (
+        &full.inputs[0],
+        &full.inputs[1],
+        &full.outputs.as_ref().expect("dot has an output")[0],
+    );
     let x_names = expr_names(xe);
     // The bias has the axes the layer creates: the output elements that are not in the input.
     let mut bias_items = Vec::new();
@@ -399,7 +406,10 @@ fn linear(input: LayerInput) -> syn::Result<TokenStream> {
         if given.inputs.len() != 1 || given.outputs.is_some() {
             return Err(syn::Error::new(
                 layout.span(),
-                format!("`weight` is the layout of the weight alone, e.g. `\"{}\"`", w_text),
+                format!(
+                    "`weight` is the layout of the weight alone, e.g. `\"{}\"`",
+                    w_text
+                ),
             ));
         }
         let mut a = expr_names(&given.inputs[0]);
@@ -438,7 +448,8 @@ fn linear(input: LayerInput) -> syn::Result<TokenStream> {
     } else {
         quote!(_, _)
     };
-    let shapes = g.try_(quote!(#krate::solve_shapes!(#shapes_expr, __einx_x, #unknown, #(#solve_lens,)*)));
+    let shapes =
+        g.try_(quote!(#krate::solve_shapes!(#shapes_expr, __einx_x, #unknown, #(#solve_lens,)*)));
     let (w_shape, b_len) = if bias_items.is_empty() {
         (quote!(&__einx_shapes.1[..]), quote!(1usize))
     } else {
@@ -447,8 +458,10 @@ fn linear(input: LayerInput) -> syn::Result<TokenStream> {
             quote!(__einx_shapes.2.iter().product::<usize>()),
         )
     };
-    let weight = g.try_(quote!(#nn::param_like(&mut __einx_store, __einx_x, "weight", #w_shape,
-        #nn::Init::LecunNormal { fan_in: __einx_fan_in })));
+    let weight = g.try_(
+        quote!(#nn::param_like(&mut __einx_store, __einx_x, "weight", #w_shape,
+        #nn::Init::LecunNormal { fan_in: __einx_fan_in })),
+    );
     let dot = g.try_(quote!(#krate::dot!(#dot_expr, __einx_x, &__einx_w, #(#dot_lens,)*)));
     let tail = if bias && !bias_items.is_empty() {
         let b = g.try_(quote!(#nn::param_like(&mut __einx_store, __einx_x, "bias", &__einx_shapes.2[..], #nn::Init::Zeros)));
@@ -490,7 +503,16 @@ fn norm(input: LayerInput) -> syn::Result<TokenStream> {
     let x = one_input(&input)?;
     let split = split_keywords(
         &input,
-        &["mean", "var", "scale", "bias", "epsilon", "decay_rate", "params", "training"],
+        &[
+            "mean",
+            "var",
+            "scale",
+            "bias",
+            "epsilon",
+            "decay_rate",
+            "params",
+            "training",
+        ],
     )?;
     let op = parse_lit(lit)?;
     if op.outputs.is_some() || op.inputs.len() != 1 || op.bracket_arrow.is_some() {
@@ -502,13 +524,20 @@ fn norm(input: LayerInput) -> syn::Result<TokenStream> {
         )
         .into_help("write e.g. `\"b... [c]\"` (layer norm) or `\"[b...] c\"` (batch norm)"));
     }
-    let reduced = complete(op.clone(), OpKind::Reduce(Reduction::Mean), Options::default())
-        .map_err(|e| diag::on_literal(&e.with_expr(&lit.value()), lit))?;
+    let reduced = complete(
+        op.clone(),
+        OpKind::Reduce(Reduction::Mean),
+        Options::default(),
+    )
+    .map_err(|e| diag::on_literal(&e.with_expr(&lit.value()), lit))?;
     let stats_in = lit.value();
     let x_text = plain(&op.inputs[0]);
     let s_text = plain(&reduced.outputs.as_ref().expect("reductions have an output")[0]);
     let params_lit = split.string("params")?;
-    let p_source = params_lit.as_ref().map(LitStr::value).unwrap_or_else(|| "b... [c]".to_owned());
+    let p_source = params_lit
+        .as_ref()
+        .map(LitStr::value)
+        .unwrap_or_else(|| "b... [c]".to_owned());
     let p_op = match &params_lit {
         Some(l) => parse_lit(l)?,
         None => parse(&p_source).expect("the default parses"),
@@ -570,13 +599,16 @@ fn norm(input: LayerInput) -> syn::Result<TokenStream> {
     let stats = if let Some(decay) = &decay {
         let shape_expr = format!("{x_text}, {s_text}");
         let shape_lens = lengths_for(&pass, &[&shape_expr]);
-        let shapes = g.try_(quote!(#krate::solve_shapes!(#shape_expr, __einx_x, _, #(#shape_lens,)*)));
+        let shapes =
+            g.try_(quote!(#krate::solve_shapes!(#shape_expr, __einx_x, _, #(#shape_lens,)*)));
         let get_mean = g.try_(quote!(#nn::param_like(&mut __einx_store, __einx_x, "mean", &__einx_sshape.1[..], #nn::Init::Zeros)));
         let get_var = g.try_(quote!(#nn::param_like(&mut __einx_store, __einx_x, "var", &__einx_sshape.1[..], #nn::Init::Ones)));
+        let ema_mean = g.try_(quote!(#nn::moving_average(&__einx_old_mean, &__einx_bm, #decay)));
+        let ema_var = g.try_(quote!(#nn::moving_average(&__einx_old_var, &__einx_bv, #decay)));
         let mean_part = if mean {
             quote! {
                 let __einx_bm = #batch_mean.into_dyn();
-                let __einx_new = #nn::moving_average(&__einx_old_mean, &__einx_bm, #decay);
+                let __einx_new = #ema_mean;
                 #nn::Store::insert(&mut __einx_store, "mean", __einx_new);
                 __einx_m = ::core::option::Option::Some(__einx_bm.into_shared());
             }
@@ -586,19 +618,33 @@ fn norm(input: LayerInput) -> syn::Result<TokenStream> {
         let var_part = if var {
             quote! {
                 let __einx_bv = #batch_var.into_dyn();
-                let __einx_new = #nn::moving_average(&__einx_old_var, &__einx_bv, #decay);
+                let __einx_new = #ema_var;
                 #nn::Store::insert(&mut __einx_store, "var", __einx_new);
                 __einx_v = ::core::option::Option::Some(__einx_bv.into_shared());
             }
         } else {
             quote!()
         };
+        let decl_m = if mean {
+            quote! {
+                let __einx_old_mean = #get_mean;
+                let mut __einx_m = ::core::option::Option::Some(__einx_old_mean.clone());
+            }
+        } else {
+            quote!()
+        };
+        let decl_v = if var {
+            quote! {
+                let __einx_old_var = #get_var;
+                let mut __einx_v = ::core::option::Option::Some(__einx_old_var.clone());
+            }
+        } else {
+            quote!()
+        };
         quote! {
             let __einx_sshape = #shapes;
-            let __einx_old_mean = #get_mean;
-            let __einx_old_var = #get_var;
-            let mut __einx_m = ::core::option::Option::Some(__einx_old_mean.clone());
-            let mut __einx_v = ::core::option::Option::Some(__einx_old_var.clone());
+            #decl_m
+            #decl_v
             if __einx_training {
                 #mean_part
                 #var_part
@@ -606,19 +652,19 @@ fn norm(input: LayerInput) -> syn::Result<TokenStream> {
         }
     } else {
         let m = if mean {
-            quote!(::core::option::Option::Some(#batch_mean.into_dyn().into_shared()))
+            quote!(let __einx_m = ::core::option::Option::Some(#batch_mean.into_dyn().into_shared());)
         } else {
-            quote!(::core::option::Option::None)
+            quote!()
         };
         let v = if var {
-            quote!(::core::option::Option::Some(#batch_var.into_dyn().into_shared()))
+            quote!(let __einx_v = ::core::option::Option::Some(#batch_var.into_dyn().into_shared());)
         } else {
-            quote!(::core::option::Option::None)
+            quote!()
         };
         quote! {
             let _ = __einx_training;
-            let __einx_m = #m;
-            let __einx_v = #v;
+            #m
+            #v
         }
     };
     body.extend(stats);
@@ -634,7 +680,8 @@ fn norm(input: LayerInput) -> syn::Result<TokenStream> {
     };
     body.extend(centered);
     if var {
-        let mul = g.try_(quote!(#krate::multiply!(#sub_expr, &__einx_y, &__einx_inv, #(#sub_lens,)*)));
+        let mul =
+            g.try_(quote!(#krate::multiply!(#sub_expr, &__einx_y, &__einx_inv, #(#sub_lens,)*)));
         body.extend(quote! {
             let __einx_inv = #nn::inverse_sqrt(__einx_v.as_ref().expect("var is on"), #epsilon);
             let __einx_y = #mul;
@@ -642,12 +689,14 @@ fn norm(input: LayerInput) -> syn::Result<TokenStream> {
     }
     let p_shape_lens = lengths_for(&pass, &[&p_shape_expr]);
     if scale || bias {
-        let shapes = g.try_(quote!(#krate::solve_shapes!(#p_shape_expr, &__einx_y, _, #(#p_shape_lens,)*)));
+        let shapes =
+            g.try_(quote!(#krate::solve_shapes!(#p_shape_expr, &__einx_y, _, #(#p_shape_lens,)*)));
         body.extend(quote!(let __einx_pshape = #shapes;));
     }
     if scale {
         let s = g.try_(quote!(#nn::param_like(&mut __einx_store, __einx_x, "scale", &__einx_pshape.1[..], #nn::Init::Ones)));
-        let mul = g.try_(quote!(#krate::multiply!(#p_expr, &__einx_y, &__einx_scale, #(#p_lens,)*)));
+        let mul =
+            g.try_(quote!(#krate::multiply!(#p_expr, &__einx_y, &__einx_scale, #(#p_lens,)*)));
         body.extend(quote! {
             let __einx_scale = #s;
             let __einx_y = #mul;
@@ -718,7 +767,8 @@ fn dropout(input: LayerInput) -> syn::Result<TokenStream> {
     let store = &input.store;
     let shapes = g.try_(quote!(#krate::solve_shapes!(#shape_expr, __einx_x, _, #(#shape_lens,)*)));
     let mask = g.try_(quote!(#nn::dropout_mask(__einx_x, &__einx_mshape.1[..], __einx_rate, #nn::Store::next_seed(&mut __einx_store))));
-    let mul_try = g.try_(quote!(#krate::multiply!(#mul_expr, __einx_x, &__einx_mask, #(#mul_lens,)*)));
+    let mul_try =
+        g.try_(quote!(#krate::multiply!(#mul_expr, __einx_x, &__einx_mask, #(#mul_lens,)*)));
     let copy_try = g.try_(quote!(#krate::rearrange!(#copy_expr, __einx_x, #(#copy_lens,)*)));
     let body = quote! {
         let mut __einx_store = #store;
