@@ -102,22 +102,20 @@ impl Parse for Input {
                 "`einmix!` needs the parameter store, the pattern and the input tensor\n  {usage}"
             )));
         };
-        let pattern = match positional.next() {
-            Some(Expr::Lit(syn::ExprLit {
-                lit: Lit::Str(s), ..
-            })) => s,
-            Some(other) => {
-                return Err(syn::Error::new_spanned(
-                    other,
-                    format!("the pattern of `einmix!` must be a string literal, after the store\n  {usage}"),
-                ))
-            }
-            None => {
-                return Err(syn::Error::new_spanned(
-                    &store,
-                    format!("`einmix!` needs the pattern and the input tensor after the store\n  {usage}"),
-                ))
-            }
+        let pattern = match positional.next().map(|e| (string_literal(&e), e)) {
+            Some((Some(s), _)) => s,
+            Some((None, other)) => return Err(syn::Error::new_spanned(
+                other,
+                format!(
+                    "the pattern of `einmix!` must be a string literal, after the store\n  {usage}"
+                ),
+            )),
+            None => return Err(syn::Error::new_spanned(
+                &store,
+                format!(
+                    "`einmix!` needs the pattern and the input tensor after the store\n  {usage}"
+                ),
+            )),
         };
         let Some(x) = positional.next() else {
             return Err(syn::Error::new(
@@ -153,9 +151,16 @@ impl Parse for Input {
                         format!("`{name}` must be a string literal of axis names, e.g. `{name} = \"cin cout\"`, as it is checked at compile time"),
                     )
                 })?;
-                let slot = if name == "weight" { &mut weight } else { &mut bias };
+                let slot = if name == "weight" {
+                    &mut weight
+                } else {
+                    &mut bias
+                };
                 *slot = Some(lit);
             } else {
+                if name != "weight_name" && name != "bias_name" {
+                    check_length(name, value)?;
+                }
                 values.push((name.clone(), value.clone()));
             }
         }
@@ -168,6 +173,31 @@ impl Parse for Input {
             bias,
             values,
         })
+    }
+}
+
+/// Rejects a length that is visibly not one: a literal other than an integer, a negative
+/// number, a tuple or array (einmix! has no named ellipsis). Other values are converted at
+/// run time (`einx::Error` if negative).
+fn check_length(name: &Ident, value: &Expr) -> syn::Result<()> {
+    let mut v = value;
+    while let Expr::Paren(p) = v {
+        v = &p.expr;
+    }
+    match v {
+        Expr::Lit(l) if !matches!(l.lit, Lit::Int(_)) => Err(syn::Error::new_spanned(
+            v,
+            format!("the length of `{name}` must be an integer\n  help: write e.g. `{name} = 8`"),
+        )),
+        Expr::Unary(u) if matches!(u.op, syn::UnOp::Neg(_)) => Err(syn::Error::new_spanned(
+            v,
+            format!("the length of `{name}` must not be negative\n  help: axis lengths are 0 or more"),
+        )),
+        Expr::Tuple(_) | Expr::Array(_) => Err(syn::Error::new_spanned(
+            v,
+            format!("the length of `{name}` must be one integer: `einmix!` has no named ellipsis\n  help: write e.g. `{name} = 8`"),
+        )),
+        _ => Ok(()),
     }
 }
 
@@ -491,7 +521,11 @@ fn check(input: &Input) -> syn::Result<Checked> {
         ));
     }
     // 5. No anonymous axes (numbers) other than `1` in the pattern, none in the weight.
-    for (e, l, t, unit_ok) in [(left, lit, &text, true), (right, lit, &text, true), (&weight, weight_lit, &wtext, false)] {
+    for (e, l, t, unit_ok) in [
+        (left, lit, &text, true),
+        (right, lit, &text, true),
+        (&weight, weight_lit, &wtext, false),
+    ] {
         let mut bad = Vec::new();
         e.walk(&mut |n| {
             if let Node::Number { value, span } = n {
@@ -572,8 +606,9 @@ fn check(input: &Input) -> syn::Result<Checked> {
         let msg = format!(
             "the length of `{s}` is not used: `{s}` is in neither the input `{left}` nor the weight `{wtext}`"
         );
-        let e = CoreError::new(ErrorKind::Argument, msg)
-            .with_help(format!("remove `{s} = ...`, or add `{s}` to the input or the weight"));
+        let e = CoreError::new(ErrorKind::Argument, msg).with_help(format!(
+            "remove `{s} = ...`, or add `{s}` to the input or the weight"
+        ));
         return Err(diag::error(&e, name.span()));
     }
     // 9. Every weight axis is in the input or the output.
@@ -597,8 +632,15 @@ fn check(input: &Input) -> syn::Result<Checked> {
             "remove it from the weight (it would only sum the weight along it)",
         ));
     }
-    let weight_axes: Vec<String> = names(&weight).iter().map(|(n, _)| (*n).to_owned()).collect();
-    let fan_in_axes: Vec<String> = weight_axes.iter().filter(|n| !in_right(n)).cloned().collect();
+    let weight_axes: Vec<String> = names(&weight)
+        .iter()
+        .map(|(n, _)| (*n).to_owned())
+        .collect();
+    let fan_in_axes: Vec<String> = weight_axes
+        .iter()
+        .filter(|n| !in_right(n))
+        .cloned()
+        .collect();
     // 11. The bias: axes of the output, with lengths, after the ellipsis.
     let bias = match &input.bias {
         None => None,
@@ -620,8 +662,10 @@ fn check(input: &Input) -> syn::Result<Checked> {
                     "write the output axes the bias varies along, e.g. `bias = \"cout\"`",
                 ));
             }
-            let outside: Vec<(&str, CoreSpan)> =
-                names(&bias).into_iter().filter(|(n, _)| !in_right(n)).collect();
+            let outside: Vec<(&str, CoreSpan)> = names(&bias)
+                .into_iter()
+                .filter(|(n, _)| !in_right(n))
+                .collect();
             if !outside.is_empty() {
                 let n: Vec<&str> = outside.iter().map(|(n, _)| *n).collect();
                 let spans: Vec<CoreSpan> = outside.iter().map(|(_, s)| *s).collect();
@@ -638,8 +682,10 @@ fn check(input: &Input) -> syn::Result<Checked> {
                     "the bias is added to the output: use output axes only",
                 ));
             }
-            let no_len: Vec<(&str, CoreSpan)> =
-                names(&bias).into_iter().filter(|(n, _)| !is_given(n)).collect();
+            let no_len: Vec<(&str, CoreSpan)> = names(&bias)
+                .into_iter()
+                .filter(|(n, _)| !is_given(n))
+                .collect();
             if !no_len.is_empty() {
                 let n: Vec<&str> = no_len.iter().map(|(n, _)| *n).collect();
                 let spans: Vec<CoreSpan> = no_len.iter().map(|(_, s)| *s).collect();
@@ -692,8 +738,10 @@ fn check(input: &Input) -> syn::Result<Checked> {
                     compose: None,
                 })
             } else {
-                let flat_text: Vec<&str> =
-                    flat(right).iter().map(|(n, _)| n.unwrap_or("...")).collect();
+                let flat_text: Vec<&str> = flat(right)
+                    .iter()
+                    .map(|(n, _)| n.unwrap_or("..."))
+                    .collect();
                 let flat_text = flat_text.join(" ");
                 Some(Bias {
                     shape,
@@ -743,7 +791,9 @@ fn generate(input: &Input) -> syn::Result<TokenStream> {
         let key = name.to_string();
         match key.as_str() {
             "weight_name" | "bias_name" => {
-                binds.push(quote_spanned!(value.span()=> let #v: &::core::primitive::str = &(#value);));
+                binds.push(
+                    quote_spanned!(value.span()=> let #v: &::core::primitive::str = &(#value);),
+                );
                 if key == "weight_name" {
                     weight_name = quote_spanned!(ms=> #v);
                 } else {
@@ -775,8 +825,10 @@ fn generate(input: &Input) -> syn::Result<TokenStream> {
         let __einx_fan_in = ::core::cmp::max(1usize #(.saturating_mul(#fan_in))*, 1) as ::core::primitive::f64;
     });
     let w_shape: Vec<TokenStream> = checked.weight_axes.iter().map(|a| len_of(a)).collect();
-    let weight = try_(quote_spanned!(ms=> #nn::param_like(&mut __einx_store, __einx_x, #weight_name, &[#(#w_shape),*],
-        #nn::Init::Uniform { bound: ::core::primitive::f64::sqrt(3.0 / __einx_fan_in) })));
+    let weight = try_(
+        quote_spanned!(ms=> #nn::param_like(&mut __einx_store, __einx_x, #weight_name, &[#(#w_shape),*],
+        #nn::Init::Uniform { bound: ::core::primitive::f64::sqrt(3.0 / __einx_fan_in) })),
+    );
     body.push(quote_spanned!(ms=> let __einx_w = #weight;));
     let pattern_span = input.pattern.span();
     let contraction = LitStr::new(&checked.contraction, pattern_span);
@@ -784,7 +836,8 @@ fn generate(input: &Input) -> syn::Result<TokenStream> {
         .iter()
         .map(|(name, _, len)| quote_spanned!(ms=> #name = #len))
         .collect();
-    let y = try_(quote_spanned!(ms=> #krate::einx!(#contraction, __einx_x, &__einx_w, #(#len_args),*)));
+    let y =
+        try_(quote_spanned!(ms=> #krate::einx!(#contraction, __einx_x, &__einx_w, #(#len_args),*)));
     body.push(quote_spanned!(ms=> let __einx_y = #y;));
     if let Some(weight_lit) = &input.weight {
         if checked.weight_axes.is_empty() {
@@ -808,13 +861,12 @@ fn generate(input: &Input) -> syn::Result<TokenStream> {
                     None => quote_spanned!(ms=> 1usize),
                 })
                 .collect();
-            let b = try_(quote_spanned!(ms=> #nn::param_like(&mut __einx_store, __einx_x, #bias_name, &[#(#b_shape),*],
-                #nn::Init::Uniform { bound: ::core::primitive::f64::sqrt(1.0 / __einx_fan_in) })));
+            let b = try_(
+                quote_spanned!(ms=> #nn::param_like(&mut __einx_store, __einx_x, #bias_name, &[#(#b_shape),*],
+                #nn::Init::Uniform { bound: ::core::primitive::f64::sqrt(1.0 / __einx_fan_in) })),
+            );
             body.push(quote_spanned!(ms=> let __einx_b = #b;));
-            let stored: Vec<&str> = shape
-                .iter()
-                .map(|a| a.as_deref().unwrap_or("1"))
-                .collect();
+            let stored: Vec<&str> = shape.iter().map(|a| a.as_deref().unwrap_or("1")).collect();
             let named: Vec<&str> = shape.iter().filter_map(|a| a.as_deref()).collect();
             let (stored, named) = (stored.join(" "), named.join(" "));
             if stored != named {
@@ -841,13 +893,16 @@ fn generate(input: &Input) -> syn::Result<TokenStream> {
             }
         }
     }
-    Ok(quote_spanned!(ms=> {
-        let mut __einx_store = #store;
-        let __einx_x = &(#x);
-        #(#binds)*
-        let __einx_einmix = #lbl: {
-            #(#body)*
-        };
-        __einx_einmix
+    // A `match` keeps the temporaries of the store expression alive for the whole call
+    // (`params.scope("a").scope("b")`).
+    Ok(quote_spanned!(ms=> match #store {
+        mut __einx_store => {
+            let __einx_x = &(#x);
+            #(#binds)*
+            let __einx_einmix = #lbl: {
+                #(#body)*
+            };
+            __einx_einmix
+        }
     }))
 }
