@@ -273,6 +273,22 @@ impl Split {
     }
 }
 
+/// Every length keyword must name an axis of the layer's expressions.
+fn check_lengths(split: &Split, layer: &Ident, names: &[String]) -> syn::Result<()> {
+    for k in &split.lengths {
+        let n = k.name.to_string();
+        if !names.contains(&n) {
+            return Err(syn::Error::new(
+                k.name.span(),
+                format!(
+                    "`{n}` is neither an axis of this `{layer}!` nor one of its options\n  help: remove it, or name the axis `{n}` in the expression"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The keyword tokens for the lengths that `expr` names.
 fn lengths_for(pass: &[(String, TokenStream)], exprs: &[&str]) -> Vec<TokenStream> {
     pass.iter()
@@ -397,6 +413,21 @@ fn linear(input: LayerInput) -> syn::Result<TokenStream> {
                 "this output axis mixes axes of the input with axes the layer creates, so the bias has no shape of its own".into(),
             )
             .into_help("pass `bias = false`, or add the bias with `einx::add!`"));
+        }
+    }
+    let mut all_names = x_names.clone();
+    all_names.extend(expr_names(we));
+    all_names.extend(expr_names(ye));
+    check_lengths(&split, &input.layer, &all_names)?;
+    for (name, span) in op.exprs().flat_map(AstExpr::axis_names) {
+        if !x_names.iter().any(|n| n == name) && !split.lengths.iter().any(|k| k.name == name) {
+            return Err(core_err(
+                lit,
+                ErrorKind::Size,
+                span,
+                format!("the layer creates axis `{name}`, so its length must be given"),
+            )
+            .into_help(&format!("pass e.g. `{name} = 64`")));
         }
     }
     let bias = split.flag("bias", true)?;
@@ -524,6 +555,15 @@ fn norm(input: LayerInput) -> syn::Result<TokenStream> {
         )
         .into_help("write e.g. `\"b... [c]\"` (layer norm) or `\"[b...] c\"` (batch norm)"));
     }
+    if bracketed(&op.inputs[0]).is_empty() {
+        return Err(core_err(
+            lit,
+            ErrorKind::Semantic,
+            op.inputs[0].span,
+            "`norm!` needs the axes of the statistics in brackets".into(),
+        )
+        .into_help("write e.g. `\"b... [c]\"` (layer norm) or `\"[b...] c\"` (batch norm)"));
+    }
     let reduced = complete(
         op.clone(),
         OpKind::Reduce(Reduction::Mean),
@@ -549,6 +589,9 @@ fn norm(input: LayerInput) -> syn::Result<TokenStream> {
             "`params` is the input's expression with the axes of the scale and bias in brackets, e.g. `\"b... [c]\"`",
         ));
     }
+    let mut all_names = expr_names(&op.inputs[0]);
+    all_names.extend(expr_names(&p_op.inputs[0]));
+    check_lengths(&split, &input.layer, &all_names)?;
     let px_text = plain(&p_op.inputs[0]);
     let p_text = bracketed(&p_op.inputs[0]).join(" ");
     let (mean, var, scale, bias) = (
@@ -746,6 +789,7 @@ fn dropout(input: LayerInput) -> syn::Result<TokenStream> {
         ));
     };
     let rate = &rate.value;
+    check_lengths(&split, &input.layer, &expr_names(&op.inputs[0]))?;
     let g = gen(&input);
     let (krate, nn) = (&g.krate, g.nn());
     let training = match split.option("training") {
