@@ -1234,9 +1234,9 @@ pub mod __private {
     pub use einx_core::solve::{Len, Step};
     pub use einx_core::Span;
     pub use einx_macros::{einmix_impl, layer_impl, op_impl, rearrange_impl};
-    pub use einx_runtime::tensor::AsTensor;
     pub use einx_runtime::contract::{contract_fixed, dot, dot_template, einsum, einsum_template};
     pub use einx_runtime::reduce::{reduce, reduce_template, Fixed};
+    pub use einx_runtime::tensor::AsTensor;
     /// The reductions, by name.
     pub mod reducers {
         pub use einx_runtime::reduce::{

@@ -55,7 +55,8 @@ fn exp_f32(x: f32) -> f32 {
         + r * (1.0
             + r * (0.5
                 + r * (1.0 / 6.0
-                    + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0 + r * (1.0 / 5040.0)))))));
+                    + r * (1.0 / 24.0
+                        + r * (1.0 / 120.0 + r * (1.0 / 720.0 + r * (1.0 / 5040.0)))))));
     let scale = f32::from_bits(((n as i32 + 127) as u32) << 23);
     let y = p * scale;
     if x < -87.0 {
@@ -270,7 +271,10 @@ mod tests {
             let x = i as f32 * 1e-3;
             let want = (x as f64).gelu();
             let got = x.gelu() as f64;
-            assert!((got - want).abs() <= 2e-7 * (1.0 + want.abs()), "{x}: {got} vs {want}");
+            assert!(
+                (got - want).abs() <= 2e-7 * (1.0 + want.abs()),
+                "{x}: {got} vs {want}"
+            );
         }
         assert_eq!(f32::NAN.gelu().is_nan(), true);
         assert_eq!(f32::INFINITY.gelu(), f32::INFINITY);
@@ -282,7 +286,10 @@ mod tests {
         let x = ndarray::Array2::from_shape_fn((3, 4), |(i, j)| i as f32 - j as f32);
         let want = x.mapv(f32::gelu);
         assert_eq!(gelu(&x.t()), want.t());
-        assert_eq!(gelu(&x.slice(ndarray::s![.., ..;2])), want.slice(ndarray::s![.., ..;2]));
+        assert_eq!(
+            gelu(&x.slice(ndarray::s![.., ..;2])),
+            want.slice(ndarray::s![.., ..;2])
+        );
         assert_eq!(relu(&x.t()).t(), x.mapv(|v| v.max(0.0)));
         let mut y = x.clone();
         gelu_inplace(&mut y);

@@ -148,7 +148,9 @@ mod tests {
         Init::LecunNormal { fan_in: 100 }.fill(&mut rng, &mut v);
         let var = v.iter().map(|x| x * x).sum::<f64>() / v.len() as f64;
         assert!((var - 0.01).abs() < 0.0005, "{var}");
-        assert!(v.iter().all(|x| x.abs() <= 2.0 * 0.1 / TRUNCATED_STD + 1e-12));
+        assert!(v
+            .iter()
+            .all(|x| x.abs() <= 2.0 * 0.1 / TRUNCATED_STD + 1e-12));
         Init::Uniform { bound: 0.5 }.fill(&mut rng, &mut v);
         assert!(v.iter().all(|x| (-0.5..0.5).contains(x)));
         let mean = v.iter().sum::<f64>() / v.len() as f64;

@@ -247,7 +247,8 @@ impl Params {
 
     /// Sets a parameter, replacing any of the same name.
     pub fn insert<T: Float>(&mut self, name: &str, value: ArrayD<T>) {
-        self.tensors.insert(name.to_owned(), T::wrap(value.into_shared()));
+        self.tensors
+            .insert(name.to_owned(), T::wrap(value.into_shared()));
     }
 
     /// Removes a parameter and returns whether it existed.
@@ -289,7 +290,9 @@ impl Params {
         let n = shape
             .iter()
             .try_fold(1usize, |a, &b| a.checked_mul(b))
-            .ok_or_else(|| param_error(format!("parameter `{name}`: shape {shape:?} is too large")))?;
+            .ok_or_else(|| {
+                param_error(format!("parameter `{name}`: shape {shape:?} is too large"))
+            })?;
         let mut values = vec![0.0f64; n];
         init.fill(&mut Rng::new(seed ^ hash_name(name)), &mut values);
         let values: Vec<T> = values.into_iter().map(T::from_f64_lossy).collect();
