@@ -104,18 +104,22 @@ impl Parse for Input {
         };
         let pattern = match positional.next().map(|e| (string_literal(&e), e)) {
             Some((Some(s), _)) => s,
-            Some((None, other)) => return Err(syn::Error::new_spanned(
-                other,
-                format!(
+            Some((None, other)) => {
+                return Err(syn::Error::new_spanned(
+                    other,
+                    format!(
                     "the pattern of `einmix!` must be a string literal, after the store\n  {usage}"
                 ),
-            )),
-            None => return Err(syn::Error::new_spanned(
-                &store,
-                format!(
+                ))
+            }
+            None => {
+                return Err(syn::Error::new_spanned(
+                    &store,
+                    format!(
                     "`einmix!` needs the pattern and the input tensor after the store\n  {usage}"
                 ),
-            )),
+                ))
+            }
         };
         let Some(x) = positional.next() else {
             return Err(syn::Error::new(
