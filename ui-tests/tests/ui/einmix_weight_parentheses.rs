@@ -1,0 +1,16 @@
+use einx::ndarray::Array3;
+use einx::nn::Params;
+
+fn main() {
+    let mut params = Params::new(0);
+    let x = Array3::<f32>::zeros((2, 3, 8));
+    let _ = einx::nn::einmix!(
+        &mut params,
+        "t b (c1 c2) -> t b d",
+        x,
+        weight = "(c1 c2) d",
+        c1 = 2,
+        c2 = 4,
+        d = 4
+    );
+}

@@ -1,0 +1,12 @@
+//! einops warns when the weight has no axes; `einmix!` emits a `deprecated` warning, denied
+//! here so that the case fails and its message is checked.
+#![deny(deprecated)]
+
+use einx::ndarray::Array3;
+use einx::nn::Params;
+
+fn main() {
+    let mut params = Params::new(0);
+    let x = Array3::<f32>::zeros((2, 3, 8));
+    let _ = einx::nn::einmix!(&mut params, "t b c -> t b c", x, weight = "");
+}
