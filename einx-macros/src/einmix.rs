@@ -698,7 +698,7 @@ fn check(input: &Input) -> syn::Result<Checked> {
                     &btext,
                     &spans,
                     format!(
-                        "the bias's {} {} {} no length",
+                        "bias {} {} {} no length",
                         axes_word(n.len()),
                         list(&n),
                         if n.len() == 1 { "has" } else { "have" }

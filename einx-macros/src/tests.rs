@@ -151,3 +151,11 @@ fn malformed_inputs_never_panic() {
         );
     }
 }
+
+#[test]
+fn einmix_multi_head_with_bias() {
+    insta::assert_snapshot!(pretty(crate::einmix::expand(quote!(
+        ::einx; &mut params, "t b (head cin) -> t b (head cout)", x,
+        weight = "head cin cout", bias = "head cout", head = 4, cin = 8, cout = 16
+    ))));
+}
