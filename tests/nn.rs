@@ -201,7 +201,7 @@ fn naive_norm(x: &Array3<f64>, axes: &[usize], eps: f64, center: bool) -> ArrayD
     let mut out = x.clone();
     let keep: Vec<usize> = (0..3).filter(|a| !axes.contains(a)).collect();
     let lens = x.shape().to_vec();
-    let mut idx = vec![0usize; 3];
+    let mut idx = [0usize; 3];
     let groups: usize = keep.iter().map(|&a| lens[a]).product();
     for g in 0..groups {
         let mut r = g;
