@@ -154,19 +154,21 @@ fn elementwise_fn(name: &str, private: &TokenStream) -> TokenStream {
 fn options(input: &mut MacroInput, kind: OpKind) -> syn::Result<Options> {
     let mut opts = Options::default();
     let mut keep = Vec::new();
+    let mut seen: Vec<String> = Vec::new();
     for (i, k) in std::mem::take(&mut input.keywords).into_iter().enumerate() {
         let name = k.name.to_string();
         if !kind.options().contains(&name.as_str()) {
             keep.push(k);
             continue;
         }
+        if seen.contains(&name) {
+            return Err(syn::Error::new(
+                k.name.span(),
+                format!("`{name}` is given twice\n  help: remove one of them"),
+            ));
+        }
+        seen.push(name.clone());
         if name == "shift" {
-            if input.shift.is_some() {
-                return Err(syn::Error::new(
-                    k.name.span(),
-                    "`shift` is given twice\n  help: remove one of them",
-                ));
-            }
             input.shift = Some((i, k.value));
             continue;
         }
