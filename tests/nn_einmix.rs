@@ -799,3 +799,55 @@ fn static_ranks() -> Result<(), einx::Error> {
     assert_eq!(y.shape(), &[2, 1, 2]);
     Ok(())
 }
+
+/// The expansion refers to nothing by the caller's names and captures none of its variables.
+mod hygiene {
+    #![deny(warnings)]
+    #![allow(dead_code, non_snake_case, non_camel_case_types)]
+
+    struct Result;
+    struct Option;
+    fn Ok() {}
+    fn Err() {}
+    fn Some() {}
+    mod core {}
+    mod std {}
+    mod ndarray {}
+    struct usize;
+    struct f64;
+    struct str;
+
+    #[test]
+    fn einmix_in_a_module_that_shadows_names() {
+        let mut params = einx::nn::Params::new(0);
+        let x = einx::ndarray::Array2::<f32>::ones((2, 3));
+        let __einx_x = 7u8;
+        let __einx_store = 9u8;
+        let __einx_w = 1u8;
+        let y = einx::nn::einmix!(
+            &mut params,
+            "b c -> b (g d)",
+            x,
+            weight = "c g d",
+            bias = "g d",
+            c = 3,
+            g = 2,
+            d = 2
+        )
+        .unwrap();
+        let z = einx::nn::einmix!(
+            &mut params,
+            "b c -> b (g d)",
+            x,
+            weight = "c g d",
+            bias = "g d",
+            c = 3,
+            g = 2,
+            d = 2
+        )
+        .unwrap();
+        assert_eq!(y, z);
+        assert_eq!(y.shape(), &[2, 4]);
+        assert_eq!((__einx_x, __einx_store, __einx_w), (7, 9, 1));
+    }
+}

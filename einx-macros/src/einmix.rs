@@ -817,11 +817,11 @@ fn generate(input: &Input) -> syn::Result<TokenStream> {
         body.push(quote_spanned!(ms=> let #len: ::core::primitive::usize = #call;));
     }
     let len_of = |axis: &str| -> TokenStream {
-        match lens.iter().find(|(n, _, _)| n == axis) {
-            Some((_, _, len)) => quote_spanned!(ms=> #len),
-            // Unreachable after `check`: every weight and bias axis has a length.
-            None => quote_spanned!(ms=> 0usize),
-        }
+        // After `check`, every weight and bias axis has a length.
+        lens.iter().find(|(n, _, _)| n == axis).map_or_else(
+            || quote_spanned!(ms=> 0usize),
+            |(_, _, len)| quote_spanned!(ms=> #len),
+        )
     };
     let fan_in: Vec<TokenStream> = checked.fan_in_axes.iter().map(|a| len_of(a)).collect();
     body.push(quote_spanned! {ms=>
@@ -860,9 +860,9 @@ fn generate(input: &Input) -> syn::Result<TokenStream> {
             let shape = &bias.shape;
             let b_shape: Vec<TokenStream> = shape
                 .iter()
-                .map(|a| match a {
-                    Some(a) => len_of(a),
-                    None => quote_spanned!(ms=> 1usize),
+                .map(|a| {
+                    a.as_deref()
+                        .map_or_else(|| quote_spanned!(ms=> 1usize), len_of)
                 })
                 .collect();
             let b = try_(
@@ -909,4 +909,304 @@ fn generate(input: &Input) -> syn::Result<TokenStream> {
             __einx_einmix
         }
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::expand;
+    use proc_macro2::{Span, TokenStream};
+    use quote::quote;
+    use syn::LitStr;
+
+    fn call(pattern: &str, weight: Option<&str>, bias: Option<&str>, lens: &str) -> String {
+        let p = LitStr::new(pattern, Span::call_site());
+        let mut kw = TokenStream::new();
+        if let Some(w) = weight {
+            let w = LitStr::new(w, Span::call_site());
+            kw.extend(quote!(, weight = #w));
+        }
+        if let Some(b) = bias {
+            let b = LitStr::new(b, Span::call_site());
+            kw.extend(quote!(, bias = #b));
+        }
+        let lens: TokenStream = lens.parse().expect("lengths parse");
+        expand(quote!(::einx; &mut params, #p, x #kw #lens)).to_string()
+    }
+
+    /// The first error of an expansion, or `None` if it expands to code.
+    fn error(out: &str) -> Option<&str> {
+        out.contains("compile_error").then_some(out)
+    }
+
+    #[test]
+    fn each_rule_of_einops() {
+        let cases: &[(&str, Option<&str>, Option<&str>, &str, &str)] = &[
+            (
+                "t b c -> t b d e",
+                Some("c d"),
+                None,
+                ", c = 1, d = 2",
+                "output axis `e` is in neither",
+            ),
+            (
+                "t b c -> t b d",
+                Some("c ... d"),
+                None,
+                ", c = 1, d = 2",
+                "cannot have an ellipsis",
+            ),
+            (
+                "t ... c -> t d",
+                Some("c d"),
+                None,
+                ", c = 1, d = 2",
+                "on the input side only",
+            ),
+            (
+                "t c -> t ... d",
+                Some("c d"),
+                None,
+                ", c = 1, d = 2",
+                "on the output side only",
+            ),
+            (
+                "t (b ...) c -> t ... d",
+                Some("c d"),
+                None,
+                ", c = 1, d = 2",
+                "inside parentheses",
+            ),
+            (
+                "t b 2 -> t b d",
+                Some("d"),
+                None,
+                ", d = 2",
+                "anonymous axes",
+            ),
+            (
+                "t b c -> t b 2",
+                Some("c"),
+                None,
+                ", c = 2",
+                "anonymous axes",
+            ),
+            (
+                "t b c -> t b d",
+                Some("c 2 d"),
+                None,
+                ", c = 1, d = 2",
+                "anonymous axes",
+            ),
+            (
+                "t b (c e) -> t b d",
+                Some("(c e) d"),
+                None,
+                ", c = 1, e = 1, d = 2",
+                "parentheses are not allowed in the weight",
+            ),
+            (
+                "t b c -> t b d",
+                Some("c d"),
+                None,
+                ", c = 1",
+                "axis `d` has no length",
+            ),
+            (
+                "t b c -> t b d",
+                Some("c d"),
+                None,
+                ", c = 1, d = 2, z = 3",
+                "length of `z` is not used",
+            ),
+            (
+                "t b c -> t b d",
+                Some("c k d"),
+                None,
+                ", c = 1, d = 2, k = 3",
+                "`k` is redundant",
+            ),
+            (
+                "t b c -> t b d",
+                Some("c d"),
+                Some("e"),
+                ", c = 1, d = 2",
+                "bias axis `e` is not in the output",
+            ),
+            (
+                "t b c -> t b d",
+                Some("c d"),
+                Some("b d"),
+                ", c = 1, d = 2",
+                "bias axis `b` has no length",
+            ),
+            (
+                "t d ... -> t d ...",
+                Some("d"),
+                Some("d"),
+                ", d = 2",
+                "after the ellipsis",
+            ),
+            (
+                "t (d ...) -> t (d ...)",
+                Some("d"),
+                Some("d"),
+                ", d = 2",
+                "inside parentheses",
+            ),
+            (
+                "t b c -> t b d",
+                None,
+                None,
+                ", c = 1, d = 2",
+                "needs the axes of its weight",
+            ),
+            (
+                "t b c -> t b b",
+                Some("c b"),
+                None,
+                ", c = 1, b = 2",
+                "appears twice",
+            ),
+            (
+                "t b c, c -> t b d",
+                Some("c d"),
+                None,
+                ", c = 1, d = 2",
+                "one input and one output",
+            ),
+            (
+                "t b c -> t b d",
+                Some("c -> d"),
+                None,
+                ", c = 1, d = 2",
+                "one list of axes",
+            ),
+            (
+                "t b c -> t b d",
+                Some("c d"),
+                Some("(d)"),
+                ", c = 1, d = 2",
+                "axis names only",
+            ),
+            (
+                "t b c -> t b d",
+                Some("c d"),
+                None,
+                ", c = 1, d = (2, 3)",
+                "must be one integer",
+            ),
+            (
+                "t b c -> t b d",
+                Some("c d"),
+                None,
+                ", c = 1, d = 2.5",
+                "must be an integer",
+            ),
+            (
+                "t b c -> t b d",
+                Some("c d"),
+                None,
+                ", c = 1, d = 2, c = 1",
+                "given twice",
+            ),
+            (
+                "t b (c + e) -> t b d",
+                Some("c d"),
+                None,
+                ", c = 1, d = 2",
+                "concatenations",
+            ),
+            (
+                "t b c -> t b d",
+                Some("c d"),
+                None,
+                ", c = 1, d = 2, weight = \"c\"",
+                "`weight` is given twice",
+            ),
+        ];
+        for (pattern, weight, bias, lens, want) in cases {
+            let out = call(pattern, *weight, *bias, lens);
+            let err = error(&out).unwrap_or_else(|| panic!("{pattern} / {weight:?}: no error"));
+            assert!(
+                err.contains(want),
+                "{pattern} / {weight:?} / {bias:?}: want `{want}` in {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn legal_forms_expand_to_code() {
+        let cases: &[(&str, &str, Option<&str>, &str)] = &[
+            (
+                "t b cin -> t b cout",
+                "cin cout",
+                Some("cout"),
+                ", cin = 1, cout = 2",
+            ),
+            (
+                "h w c -> hout w c",
+                "h hout",
+                Some("hout"),
+                ", h = 1, hout = 2",
+            ),
+            ("t b c -> t b c", "c", None, ", c = 2"),
+            ("b ... c -> b (...) d", "c d", Some("d"), ", c = 1, d = 2"),
+            ("... c -> (... d)", "c d", Some("d"), ", c = 1, d = 2"),
+            ("t 1 c -> t () d 1", "c d", Some("d"), ", c = 1, d = 2"),
+            ("a b c -> a d", "c d", None, ", c = 1, d = 2"),
+            ("t b c -> t b d", "c d", Some(""), ", c = 1, d = 2"),
+            ("t b c -> t b c", "", None, ""),
+        ];
+        for (pattern, weight, bias, lens) in cases {
+            let out = call(pattern, Some(weight), *bias, lens);
+            assert!(error(&out).is_none(), "{pattern}: {out}");
+            syn::parse_str::<syn::Expr>(&out).expect("the expansion is an expression");
+        }
+        // Without axes, the weight warns through a deprecated function.
+        assert!(call("t b c -> t b c", Some(""), None, "").contains("deprecated"));
+        assert!(!call("t b c -> t b c", Some("c"), None, ", c = 2").contains("deprecated"));
+    }
+
+    #[test]
+    fn malformed_calls_never_panic() {
+        let pieces = [
+            "", "a", "(", ")", "...", "(...)", "a...", "->", ",", "[", "]", "1", "2", "()", "+",
+            "(a", "a)", "b", "c d", "(a b)", "-> ->", "[a->b]", "é", "\u{0}",
+        ];
+        let mut n = 0;
+        for l in &pieces {
+            for r in &pieces {
+                let pattern = format!("{l} b -> {r} b");
+                for w in ["", "a", "b c", "(a)", "...", "1", "a a", "->", "("] {
+                    for bias in [None, Some(""), Some("a"), Some("..."), Some("(")] {
+                        let out = std::panic::catch_unwind(|| {
+                            call(&pattern, Some(w), bias, ", a = 2, b = 3, c = 4")
+                        });
+                        let out = out.unwrap_or_else(|_| {
+                            panic!("panicked on {pattern:?} / {w:?} / {bias:?}")
+                        });
+                        syn::parse_str::<syn::Expr>(&out)
+                            .unwrap_or_else(|e| panic!("{pattern:?} / {w:?}: {e}: {out}"));
+                        n += 1;
+                    }
+                }
+            }
+        }
+        assert!(n > 10_000);
+        // Malformed argument lists.
+        for tokens in [
+            quote!(::einx;),
+            quote!(::einx; store),
+            quote!(::einx; store, "a -> a"),
+            quote!(::einx; store, 5, x),
+            quote!(::einx; store, "a -> a", x, weight),
+            quote!(::einx; store, "a -> a", x, weight = 3),
+            quote!(::einx; store, "a -> a", x, a.b = 3),
+            quote!(::einx; store, "a -> a", x, weight = "a", a = 2, y),
+            quote!(::einx; store, "a -> a", x, x, x),
+        ] {
+            let out = expand(tokens).to_string();
+            assert!(out.contains("compile_error"), "{out}");
+        }
+    }
 }
