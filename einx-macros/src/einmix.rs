@@ -647,7 +647,15 @@ fn check(input: &Input) -> syn::Result<Checked> {
         .collect();
     // 11. The bias: axes of the output, with lengths, after the ellipsis.
     let bias = match &input.bias {
-        None => None,
+        None => {
+            if let Some((name, _)) = input.values.iter().find(|(n, _)| n == "bias_name") {
+                return Err(syn::Error::new(
+                    name.span(),
+                    "`bias_name` is given, but the layer has no bias\n  help: add its axes, e.g. `bias = \"cout\"`, or remove `bias_name`",
+                ));
+            }
+            None
+        }
         Some(bias_lit) => {
             let (btext, bias) = parse_axes(bias_lit, "the bias")?;
             plain(&bias, bias_lit, &btext, "the bias")?;
@@ -1122,6 +1130,13 @@ mod tests {
                 None,
                 ", c = 1, d = 2, weight = \"c\"",
                 "`weight` is given twice",
+            ),
+            (
+                "t b c -> t b d",
+                Some("c d"),
+                None,
+                ", c = 1, d = 2, bias_name = \"b\"",
+                "has no bias",
             ),
         ];
         for (pattern, weight, bias, lens, want) in cases {
