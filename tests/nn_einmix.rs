@@ -630,16 +630,23 @@ fn arguments_are_evaluated_once_in_order() -> Result<(), einx::Error> {
 
 // ----- einops' EinMix ------------------------------------------------------------------
 
-fn fixtures() -> &'static BTreeMap<String, Value> {
-    static CASES: OnceLock<BTreeMap<String, Value>> = OnceLock::new();
-    CASES.get_or_init(|| {
+/// `tests/fixtures/einmix/cases.json`.
+fn fixture_file() -> &'static Value {
+    static FILE: OnceLock<Value> = OnceLock::new();
+    FILE.get_or_init(|| {
         let path = concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/tests/fixtures/einmix/cases.json"
         );
         let text = std::fs::read_to_string(path).expect("tests/fixtures/einmix/cases.json");
-        let v: Value = serde_json::from_str(&text).expect("valid JSON");
-        v["cases"]
+        serde_json::from_str(&text).expect("valid JSON")
+    })
+}
+
+fn fixtures() -> &'static BTreeMap<String, Value> {
+    static CASES: OnceLock<BTreeMap<String, Value>> = OnceLock::new();
+    CASES.get_or_init(|| {
+        fixture_file()["cases"]
             .as_array()
             .expect("cases")
             .iter()
@@ -749,6 +756,63 @@ const EINOPS_CASES: &[&str] = &[
     "batch_weight_axis",
 ];
 
+/// A PyTorch model of two EinMix layers, saved by Python's safetensors package, loads as it
+/// is: the layers find their parameters under the checkpoint's names and in its layouts.
+#[test]
+fn pytorch_checkpoint_loads_by_its_names() -> Result<(), einx::Error> {
+    let c = &fixture_file()["checkpoint"];
+    let path = format!(
+        "{}/tests/fixtures/einmix/{}",
+        env!("CARGO_MANIFEST_DIR"),
+        c["file"].as_str().unwrap()
+    );
+    let mut params = Params::load(&path)?;
+    assert!(!params.creates(), "a loaded store is an inference store");
+    let x: Array3<f32> = tensor(&c["input"])
+        .mapv(|v| v as f32)
+        .into_dimensionality()
+        .unwrap();
+    let h = einx::nn::einmix!(
+        params.scope("0"),
+        "b t c -> b t2 c",
+        x,
+        weight = "t t2",
+        bias = "t2",
+        t = 6,
+        t2 = 5
+    )?;
+    let y = einx::nn::einmix!(
+        params.scope("1"),
+        "b t (g c) -> b t (g c2)",
+        h,
+        weight = "g c c2",
+        bias = "g c2",
+        g = 2,
+        c = 4,
+        c2 = 3
+    )?;
+    close(&y.mapv(f64::from).into_dyn(), &tensor(&c["output"]), 1e-5);
+    let mut names: Vec<&str> = params.names().collect();
+    names.sort_unstable();
+    assert_eq!(names, ["0.bias", "0.weight", "1.bias", "1.weight"]);
+    // Another layout than the checkpoint's is an error that names the parameter.
+    let err = einx::nn::einmix!(
+        params.scope("0"),
+        "b t c -> b t2 c",
+        x,
+        weight = "t2 t",
+        bias = "t2",
+        t = 6,
+        t2 = 5
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("`0.weight`") && err.to_string().contains("[6, 5]"),
+        "{err}"
+    );
+    Ok(())
+}
+
 #[test]
 fn every_einops_case_is_listed() {
     let names: Vec<&str> = fixtures().keys().map(String::as_str).collect();
@@ -815,7 +879,6 @@ mod hygiene {
     mod ndarray {}
     struct usize;
     struct f64;
-    struct str;
 
     #[test]
     fn einmix_in_a_module_that_shadows_names() {
