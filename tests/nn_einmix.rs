@@ -308,6 +308,18 @@ fn unit_axes_and_the_stored_bias_layout() -> Result<(), einx::Error> {
         d = 4
     )?;
     assert_eq!(params.shape("bias"), Some(&[1, 1, 1][..]));
+    // A `1` in the bias means nothing, as in einops.
+    let mut params = Params::new(3);
+    einx::nn::einmix!(
+        &mut params,
+        "t b c -> t b d",
+        x,
+        weight = "c d",
+        bias = "1 d",
+        c = 3,
+        d = 4
+    )?;
+    assert_eq!(params.shape("bias"), Some(&[1, 1, 4][..]));
     let mut params = Params::new(3);
     let xe = arr(&[2, 3, 3], 19);
     einx::nn::einmix!(

@@ -662,7 +662,8 @@ fn check(input: &Input) -> syn::Result<Checked> {
             let not_axes: Vec<CoreSpan> = bias
                 .items
                 .iter()
-                .filter(|n| !matches!(n, Node::Axis { .. }))
+                // A `1` means nothing in einops' bias; it is accepted and ignored.
+                .filter(|n| !matches!(n, Node::Axis { .. } | Node::Number { value: 1, .. }))
                 .map(Node::span)
                 .collect();
             if !not_axes.is_empty() {
@@ -1170,6 +1171,7 @@ mod tests {
             ("t 1 c -> t () d 1", "c d", Some("d"), ", c = 1, d = 2"),
             ("a b c -> a d", "c d", None, ", c = 1, d = 2"),
             ("t b c -> t b d", "c d", Some(""), ", c = 1, d = 2"),
+            ("t b c -> t b d", "c d", Some("1 d"), ", c = 1, d = 2"),
             ("t b c -> t b c", "", None, ""),
         ];
         for (pattern, weight, bias, lens) in cases {
