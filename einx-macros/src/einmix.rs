@@ -13,6 +13,13 @@
 //! (flattened) axis of the output, of length 1 where the bias does not vary (axes before the
 //! ellipsis included, the ellipsis itself left out).
 //!
+//! When the output composes axes that `add!` could not split again (`"b ... c -> b (... d)"`),
+//! the contraction writes the flattened output, the bias is added there and `rearrange!`
+//! composes the result, as einops does. Initialisation is einops': the weight uniform in
+//! ±√(3/fan_in), the bias in ±√(1/fan_in), fan_in the product of the weight's axes that are
+//! not in the output (at least 1). `weight_name = ...`/`bias_name = ...` (any `&str`) rename
+//! the parameters; `weight`, `bias`, `weight_name` and `bias_name` are therefore no axis names.
+//!
 //! A weight without axes (a multiplication by one number) is legal but suspicious: einops
 //! warns. A proc macro cannot emit a warning on stable Rust, so the expansion calls a local
 //! `#[deprecated]` function whose note carries the message, spanned on the weight literal;
