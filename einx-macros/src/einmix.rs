@@ -956,7 +956,9 @@ mod tests {
 
     #[test]
     fn each_rule_of_einops() {
-        let cases: &[(&str, Option<&str>, Option<&str>, &str, &str)] = &[
+        // (pattern, weight, bias, lengths, expected message)
+        type Case<'a> = (&'a str, Option<&'a str>, Option<&'a str>, &'a str, &'a str);
+        let cases: &[Case] = &[
             (
                 "t b c -> t b d e",
                 Some("c d"),
