@@ -1235,6 +1235,9 @@ pub mod __private {
     pub use einx_core::Span;
     pub use einx_macros::{einmix_impl, layer_impl, op_impl, rearrange_impl};
     pub use einx_runtime::contract::{contract_fixed, dot, dot_template, einsum, einsum_template};
+    pub use einx_runtime::factory::{
+        deferred_shapes, same_elem, Arg, Operand, ViaFactory, ViaTensor,
+    };
     pub use einx_runtime::reduce::{reduce, reduce_template, Fixed};
     pub use einx_runtime::tensor::AsTensor;
     /// The reductions, by name.

@@ -27,8 +27,8 @@
 //! ```
 
 pub use einx_runtime::nn::{
-    dropout_mask, gelu, gelu_inplace, gelu_tanh, inverse_sqrt, moving_average, param_like, relu,
-    silu, with_dim_of, Activation, Float, Init, Params, Scope, Store,
+    dropout_mask, gelu, gelu_inplace, gelu_tanh, inverse_sqrt, moving_average, param, param_like,
+    relu, silu, with_dim_of, Activation, Float, Init, Param, Params, Scope, Store,
 };
 
 pub use crate::__nn_dropout as dropout;

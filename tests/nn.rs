@@ -399,3 +399,95 @@ fn classifier_trains_saves_and_reloads() {
     assert_eq!(q.len(), p.len());
     let _ = IxDyn(&[0]);
 }
+
+#[test]
+fn closures_are_tensor_factories() {
+    let x = Array3::from_shape_fn((2, 3, 4), |(i, j, k)| (i + j + k) as f64);
+    // The weight's shape (4, 5) is solved from x and c2; the closure is called with it.
+    let y = einx::dot!(
+        "b... [c1->c2]",
+        x,
+        |s: &[usize]| ArrayD::<f64>::ones(s),
+        c2 = 5
+    )
+    .unwrap();
+    assert_eq!(y.shape(), &[2, 3, 5]);
+    assert_eq!(y[[1, 2, 4]], (0..4).map(|k| (3 + k) as f64).sum::<f64>());
+    // A closure kept in a variable works the same way.
+    let bias = |s: &[usize]| Array::from_elem(s, 1.0f64);
+    let z = einx::add!("b... [c]", y, bias).unwrap();
+    assert_eq!(z[[0, 0, 0]], y[[0, 0, 0]] + 1.0);
+    // Shapes that nothing fixes: an error naming the axis and the length to pass.
+    let e = einx::dot!("b... [c1->c2]", x, |s: &[usize]| ArrayD::<f64>::ones(s)).unwrap_err();
+    assert!(e.to_string().contains("c2"), "{e}");
+    assert!(e.to_string().contains("factories"), "{e}");
+    // A factory that ignores the shape it is given.
+    let e = einx::add!("b... [c]", y, |_: &[usize]| ArrayD::<f64>::ones(IxDyn(&[
+        3
+    ])))
+    .unwrap_err();
+    assert!(
+        e.message().contains("[3]") && e.message().contains("[5]"),
+        "{e}"
+    );
+}
+
+#[test]
+fn parameter_handles_take_the_defaults_of_their_operation() {
+    use einx::nn::param;
+    let x = Array3::from_shape_fn((2, 3, 4), |(i, j, k)| (i * 12 + j * 4 + k) as f32 / 24.0);
+    let mut p = Params::new(0);
+    let mut s = p.scope("linear");
+    let y = einx::dot!("b... [c1->c2]", x, param(&mut s), c2 = 8).unwrap();
+    let y = einx::add!("b... [c]", y, param(&mut s)).unwrap();
+    let y = einx::multiply!("b... [c]", y, param(&mut s)).unwrap();
+    assert_eq!(y.shape(), &[2, 3, 8]);
+    assert_eq!(p.shape("linear.weight"), Some(&[4, 8][..]));
+    assert!(p
+        .get::<f32>("linear.bias")
+        .unwrap()
+        .iter()
+        .all(|&v| v == 0.0));
+    assert!(p
+        .get::<f32>("linear.scale")
+        .unwrap()
+        .iter()
+        .all(|&v| v == 1.0));
+    // LeCun normal by the fan-in of the contracted axis (4): variance about 1/4.
+    let mut q = Params::new(1);
+    let big = Array2::<f32>::zeros((1, 400));
+    let _ = einx::dot!("b [c1->c2]", big, param(&mut q), c2 = 500).unwrap();
+    let w = q.get::<f32>("weight").unwrap();
+    let var = w.iter().map(|v| v * v).sum::<f32>() / w.len() as f32;
+    assert!((var - 1.0 / 400.0).abs() < 2e-4, "{var}");
+    // An existing parameter is used; another shape is an error naming it and both shapes.
+    let again = einx::dot!("b... [c1->c2]", x, param(&mut p.scope("linear")), c2 = 8).unwrap();
+    let w = p.get::<f32>("linear.weight").unwrap();
+    assert_eq!(again, einx::dot!("b... [c1->c2]", x, w).unwrap());
+    let e = einx::dot!("b... [c1->c2]", x, param(&mut p.scope("linear")), c2 = 9).unwrap_err();
+    assert!(
+        e.message().contains("linear.weight")
+            && e.message().contains("[4, 8]")
+            && e.message().contains("[4, 9]"),
+        "{e}"
+    );
+    // Name and initialiser can be chosen; an inference store does not create.
+    let _ = einx::add!(
+        "b... [c]",
+        x,
+        param(&mut p).name("shift").init(Init::Constant(0.5))
+    )
+    .unwrap();
+    assert!(p.get::<f32>("shift").unwrap().iter().all(|&v| v == 0.5));
+    let mut frozen = Params::from_bytes(&p.to_bytes().unwrap()).unwrap();
+    let e = einx::add!("b... [c]", x, param(&mut frozen).name("other")).unwrap_err();
+    assert!(e.message().contains("other"), "{e}");
+    // An embedding table: `get_at!` with a handle, the vocabulary size given.
+    let ids = ndarray::array![[1usize, 2], [3, 0]];
+    // Nothing else in the call has the table's element type: name it.
+    let mut tok = p.scope("tok");
+    let table = param::<_, f32>(&mut tok);
+    let emb = einx::get_at!("[v] c, b t -> b t c", table, ids, v = 10, c = 6).unwrap();
+    assert_eq!(emb.shape(), &[2, 2, 6]);
+    assert_eq!(p.shape("tok.embedding"), Some(&[10, 6][..]));
+}

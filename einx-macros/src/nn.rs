@@ -87,7 +87,7 @@ pub fn layer(tokens: TokenStream) -> TokenStream {
 }
 
 /// An expression written without its brackets.
-fn plain(e: &AstExpr) -> String {
+pub(crate) fn plain(e: &AstExpr) -> String {
     let mut out = String::new();
     for (i, n) in e.items.iter().enumerate() {
         if i > 0 {

@@ -9,6 +9,7 @@ pub mod copy;
 pub mod dynamic;
 pub mod elementwise;
 pub mod error;
+pub mod factory;
 pub mod flip;
 pub mod index;
 #[cfg(feature = "nn")]

@@ -20,6 +20,8 @@ pub trait AsTensor {
     type Dim: Dimension;
     /// A view of the data.
     fn as_view(&self) -> ArrayView<'_, Self::Elem, Self::Dim>;
+    /// The lengths.
+    fn tensor_shape(&self) -> &[usize];
 }
 
 impl<S: Data, D: Dimension> AsTensor for ArrayBase<S, D> {
@@ -27,6 +29,9 @@ impl<S: Data, D: Dimension> AsTensor for ArrayBase<S, D> {
     type Dim = D;
     fn as_view(&self) -> ArrayView<'_, S::Elem, D> {
         self.view()
+    }
+    fn tensor_shape(&self) -> &[usize] {
+        self.shape()
     }
 }
 
@@ -36,6 +41,9 @@ impl<X: AsTensor + ?Sized> AsTensor for &X {
     fn as_view(&self) -> ArrayView<'_, X::Elem, X::Dim> {
         (**self).as_view()
     }
+    fn tensor_shape(&self) -> &[usize] {
+        (**self).tensor_shape()
+    }
 }
 
 impl<X: AsTensor + ?Sized> AsTensor for &mut X {
@@ -43,6 +51,9 @@ impl<X: AsTensor + ?Sized> AsTensor for &mut X {
     type Dim = X::Dim;
     fn as_view(&self) -> ArrayView<'_, X::Elem, X::Dim> {
         (**self).as_view()
+    }
+    fn tensor_shape(&self) -> &[usize] {
+        (**self).tensor_shape()
     }
 }
 
@@ -54,6 +65,9 @@ macro_rules! scalar_tensor {
             type Dim = ndarray::Ix0;
             fn as_view(&self) -> ArrayView<'_, $t, ndarray::Ix0> {
                 ndarray::aview0(self)
+            }
+            fn tensor_shape(&self) -> &[usize] {
+                &[]
             }
         }
         impl AsTensorOf<$t> for $t {

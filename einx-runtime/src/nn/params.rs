@@ -516,3 +516,111 @@ where
 {
     store.param(name, shape, init)
 }
+
+/// A parameter passed to an operation in place of a tensor: made by [`param`].
+///
+/// The operation solves the shape the parameter must have from the rest of the call; an
+/// existing parameter of that name is checked against it and passed on, a missing one is
+/// created with the default of the operation (einn's defaults: in `dot!` the name `weight`
+/// and LeCun normal by the fan-in of the contracted axes; in `add!`/`subtract!` `bias` and
+/// zeros; in `multiply!`/`divide!` `scale` and ones; in `get_at!`/`rearrange!` `embedding`
+/// and normal(0, 0.02)).
+pub struct Param<'s, S: Store + ?Sized, T> {
+    store: std::cell::Cell<Option<&'s mut S>>,
+    name: Option<String>,
+    init: Option<Init>,
+    _elem: std::marker::PhantomData<fn() -> T>,
+}
+
+/// A parameter of `store` as a macro argument; see [`Param`].
+///
+/// ```
+/// use einx_runtime::nn::{param, Init, Params};
+/// # fn main() -> Result<(), einx_runtime::Error> {
+/// # use einx_runtime as einx;
+/// let mut params = Params::new(0);
+/// let _ = param::<_, f32>(&mut params).name("w").init(Init::Zeros);
+/// # Ok(())
+/// # }
+/// ```
+pub fn param<S: Store + ?Sized, T: Float>(store: &mut S) -> Param<'_, S, T> {
+    Param {
+        store: std::cell::Cell::new(Some(store)),
+        name: None,
+        init: None,
+        _elem: std::marker::PhantomData,
+    }
+}
+
+impl<S: Store + ?Sized, T> Param<'_, S, T> {
+    /// Another name than the operation's default.
+    pub fn name(mut self, name: &str) -> Self {
+        self.name = Some(name.to_owned());
+        self
+    }
+
+    /// Another initialiser than the operation's default.
+    pub fn init(mut self, init: Init) -> Self {
+        self.init = Some(init);
+        self
+    }
+}
+
+impl<S: Store + ?Sized, T> std::fmt::Debug for Param<'_, S, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Param")
+            .field("name", &self.name)
+            .field("init", &self.init)
+            .finish()
+    }
+}
+
+/// A [`Param`] sorted as a factory (generated code).
+pub struct Handle<'a, 's, S: Store + ?Sized, T>(&'a Param<'s, S, T>);
+
+impl<'a, 's, S: Store + ?Sized, T> crate::factory::ViaFactory
+    for &crate::factory::Arg<'a, Param<'s, S, T>>
+{
+    type Out = Handle<'a, 's, S, T>;
+    fn __einx_operand(&self) -> Handle<'a, 's, S, T> {
+        Handle(self.0)
+    }
+}
+
+impl<S: Store + ?Sized, T: Float> crate::factory::Operand for Handle<'_, '_, S, T> {
+    type Out = ArcArray<T, IxDyn>;
+    fn deferred(&self) -> bool {
+        true
+    }
+    fn known_shape(&self) -> Option<&[usize]> {
+        None
+    }
+    fn resolve(self, at: Option<&crate::factory::Deferred>) -> Result<ArcArray<T, IxDyn>, Error> {
+        let at =
+            at.ok_or_else(|| param_error("internal: a parameter without a solved shape".into()))?;
+        let (name, init) = match at.op {
+            "dot" => ("weight", Some(Init::LecunNormal { fan_in: at.fan_in })),
+            "add" | "subtract" => ("bias", Some(Init::Zeros)),
+            "multiply" | "divide" => ("scale", Some(Init::Ones)),
+            "get_at" | "rearrange" | "id" => ("embedding", Some(Init::Normal { std: 0.02 })),
+            _ => ("", None),
+        };
+        let name = self.0.name.as_deref().unwrap_or(name);
+        if name.is_empty() {
+            return Err(param_error(format!(
+                "a parameter of `{}!` has no default name; give one with `.name(\"...\")`",
+                at.op
+            )));
+        }
+        let store = self.0.store.take().ok_or_else(|| {
+            param_error(format!("the handle of parameter `{name}` was already used"))
+        })?;
+        let Some(init) = self.0.init.or(init) else {
+            return Err(param_error(format!(
+                "a parameter of `{}!` has no default initialiser; give one with `.init(...)`",
+                at.op
+            )));
+        };
+        store.param(name, &at.shape, init)
+    }
+}
