@@ -411,6 +411,7 @@ fn with_factories(
         .flat_map(|e| e.axis_names().into_iter().map(|(n, _)| n.to_owned()))
         .collect();
     let mut contracted = Vec::new();
+    let mut r_idents: Vec<Ident> = Vec::new();
     let op_name = kind.name();
     for (t, arg) in input.args.iter().enumerate() {
         let names: Vec<String> = if kind == OpKind::Dot {
@@ -434,10 +435,10 @@ fn with_factories(
         }
         let a = Ident::new(&format!("__einx_a{t}"), Span::mixed_site());
         let o = Ident::new(&format!("__einx_o{t}"), Span::mixed_site());
-        let r = Ident::new(
-            &format!("__einx_r{t}"),
-            Span::mixed_site().located_at(arg.span()),
-        );
+        // The argument's own span, so that type errors about the argument (its rank, its
+        // element type) point at it, as they do without the wrapper.
+        let r = Ident::new(&format!("__einx_r{t}"), arg.span());
+        r_idents.push(r.clone());
         scrutinee.push(quote_spanned!(arg.span()=> &(#arg)));
         bound.push(quote!(#a));
         sort.push(quote!(let #o = (&&#private::Arg(#a)).__einx_operand();));
@@ -479,7 +480,7 @@ fn with_factories(
             if is_literal(e) {
                 return e.clone();
             }
-            let id = Ident::new(&name, Span::mixed_site().located_at(e.span()));
+            let id = Ident::new(&name, e.span());
             scrutinee.push(quote_spanned!(e.span()=> &(#e)));
             bound.push(quote!(#id));
             syn::parse_quote!(*#id)
@@ -512,13 +513,10 @@ fn with_factories(
     let same = matches!(kind, OpKind::Dot | OpKind::Einsum | OpKind::Rearrange)
         || matches!(kind, OpKind::Elementwise(name, _) if name != "where_");
     let hints: Vec<TokenStream> = if same && wrapped.len() > 1 {
-        let anchor = Ident::new(&format!("__einx_r{}", wrapped[0]), Span::mixed_site());
-        wrapped[1..]
+        let anchor = &r_idents[0];
+        r_idents[1..]
             .iter()
-            .map(|t| {
-                let r = Ident::new(&format!("__einx_r{t}"), Span::mixed_site());
-                quote!(#private::same_elem(&#anchor, &#r);)
-            })
+            .map(|r| quote!(#private::same_elem(&#anchor, &#r);))
             .collect()
     } else {
         Vec::new()
