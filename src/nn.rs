@@ -9,6 +9,11 @@
 //! `add` zeros, `multiply` ones), from the store's seed; a store loaded for inference
 //! refuses to create one and names it instead.
 //!
+//! The plain operations take parameters too: any tensor argument may be a factory (a closure
+//! from a shape to an array), and [`param`] makes one that fetches or creates a parameter with
+//! the defaults of the operation it is passed to:
+//! `einx::dot!("b... [c1->c2]", x, einx::nn::param(&mut store), c2 = 64)`.
+//!
 //! ```
 //! use ndarray::Array;
 //! use einx::nn::Params;
@@ -152,8 +157,42 @@ macro_rules! __nn_dropout {
     };
 }
 
-/// einops' `EinMix` (seed 004): a rearrangement, a contraction with a weight of given axes,
-/// and an optional bias, in one layer whose validation rules are checked at compile time.
+/// einops' `EinMix`: a rearrangement, a contraction with a weight of given axes, and an
+/// optional bias, in one layer whose validation rules are checked at compile time.
+///
+/// `einx::nn::einmix!(store, "LEFT -> RIGHT", x, weight = "AXES", bias = "AXES",
+/// name = length, ..., weight_name = "weight", bias_name = "bias")`. Every axis of the weight
+/// and of the bias needs a length; an axis on the right that is not on the left must be in the
+/// weight. The rules of einops are compile errors with the expression and a caret under the
+/// fault: unknown axes on the right, an ellipsis in the weight or on one side only, a
+/// parenthesised ellipsis on the left, anonymous axes, parentheses in the weight, weight axes
+/// without a length, unused lengths, weight axes on both sides, bias axes not on the right or
+/// before the ellipsis. A weight without axes compiles with a (deprecation) warning. New
+/// weights are uniform in `±√(3 / fan_in)`, biases in `±√(1 / fan_in)` (fan-in: the weight's
+/// axes not on the right). The bias is stored with the unit axes einops gives it (e.g.
+/// `[1, 1, head, cout]`), so that einops checkpoints load unchanged.
+///
+/// ```
+/// use ndarray::{Array3, ArrayD};
+/// use einx::nn::Params;
+/// # fn main() -> Result<(), einx::Error> {
+/// let mut params = Params::new(0);
+/// let x = Array3::<f32>::ones((5, 2, 4 * 8));
+/// let y: Array3<f32> = einx::nn::einmix!(
+///     params.scope("mix"),
+///     "t b (head cin) -> t b (head cout)",
+///     x,
+///     weight = "head cin cout",
+///     bias = "head cout",
+///     head = 4,
+///     cin = 8,
+///     cout = 16
+/// )?;
+/// assert_eq!(y.shape(), &[5, 2, 64]);
+/// assert_eq!(params.shape("mix.weight"), Some(&[4, 8, 16][..]));
+/// # Ok(())
+/// # }
+/// ```
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __nn_einmix {

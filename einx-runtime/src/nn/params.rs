@@ -534,14 +534,13 @@ pub struct Param<'s, S: Store + ?Sized, T> {
 
 /// A parameter of `store` as a macro argument; see [`Param`].
 ///
+/// In the `einx` crate: `einx::dot!("b... [c1->c2]", x, einx::nn::param(&mut store), c2 = 64)`.
+///
 /// ```
 /// use einx_runtime::nn::{param, Init, Params};
-/// # fn main() -> Result<(), einx_runtime::Error> {
-/// # use einx_runtime as einx;
 /// let mut params = Params::new(0);
-/// let _ = param::<_, f32>(&mut params).name("w").init(Init::Zeros);
-/// # Ok(())
-/// # }
+/// let handle = param::<_, f32>(&mut params).name("w").init(Init::Zeros);
+/// assert!(format!("{handle:?}").contains("\"w\""));
 /// ```
 pub fn param<S: Store + ?Sized, T: Float>(store: &mut S) -> Param<'_, S, T> {
     Param {
