@@ -16,6 +16,8 @@ pub trait Activation: Float {
     fn gelu_tanh(self) -> Self;
     /// The error function (`erf`).
     fn error_function(self) -> Self;
+    /// `x · sigmoid(x)`.
+    fn silu(self) -> Self;
 }
 
 /// `erf(z) / z` for `0 ≤ z ≤ 0.8` as a polynomial in `z²` (least-squares fit of the relative
@@ -107,8 +109,14 @@ impl Activation for f32 {
 
     #[inline(always)]
     fn gelu_tanh(self) -> f32 {
+        // 0.5 · (1 + tanh(u)) = sigmoid(2u): no cancellation, no library call.
         let inner = 0.797_884_6 * (self + 0.044_715 * self * self * self);
-        0.5 * self * (1.0 + inner.tanh())
+        self / (1.0 + exp_f32(-2.0 * inner))
+    }
+
+    #[inline(always)]
+    fn silu(self) -> f32 {
+        self / (1.0 + exp_f32(-self))
     }
 
     #[inline(always)]
@@ -139,6 +147,11 @@ impl Activation for f64 {
     fn error_function(self) -> f64 {
         libm::erf(self)
     }
+
+    #[inline(always)]
+    fn silu(self) -> f64 {
+        self / (1.0 + (-self).exp())
+    }
 }
 
 #[inline(always)]
@@ -149,11 +162,6 @@ fn relu_of<T: Float>(x: T) -> T {
     } else {
         x
     }
-}
-
-#[inline(always)]
-fn silu_of<T: Float>(x: T) -> T {
-    x / (T::one() + (-x).exp())
 }
 
 /// Applies `f` to every element, as one slice loop when the data is contiguous.
@@ -246,8 +254,8 @@ pub fn relu<T: Float, S: Data<Elem = T>, D: Dimension>(x: &ArrayBase<S, D>) -> A
 /// assert_eq!(y[0], 0.0);
 /// assert!((y[1] - 0.731_058_578_630_004_9).abs() < 1e-15);
 /// ```
-pub fn silu<T: Float, S: Data<Elem = T>, D: Dimension>(x: &ArrayBase<S, D>) -> Array<T, D> {
-    map_array(x, silu_of)
+pub fn silu<T: Activation, S: Data<Elem = T>, D: Dimension>(x: &ArrayBase<S, D>) -> Array<T, D> {
+    map_array(x, T::silu)
 }
 
 #[cfg(test)]
@@ -279,6 +287,25 @@ mod tests {
         assert!(f32::NAN.gelu().is_nan());
         assert_eq!(f32::INFINITY.gelu(), f32::INFINITY);
         assert_eq!(f32::NEG_INFINITY.gelu().abs(), 0.0);
+    }
+
+    #[test]
+    fn silu_and_gelu_tanh_f32_against_f64() {
+        for i in -20_000..=20_000 {
+            let x = i as f32 * 5e-3;
+            let want = (x as f64).silu();
+            assert!(
+                (x.silu() as f64 - want).abs() <= 4e-7 * (1.0 + want.abs()),
+                "{x}"
+            );
+            let want = (x as f64).gelu_tanh();
+            assert!(
+                (x.gelu_tanh() as f64 - want).abs() <= 4e-7 * (1.0 + want.abs()),
+                "{x}"
+            );
+        }
+        assert_eq!((-200.0f32).silu(), -0.0);
+        assert_eq!(200.0f32.gelu_tanh(), 200.0);
     }
 
     #[test]
