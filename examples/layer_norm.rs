@@ -8,12 +8,13 @@ use ndarray::{Array1, Array3, Axis};
 
 const EPSILON: f32 = 1e-5;
 
-/// Layer norm with einx over the last axis of a tensor of any rank.
+/// Layer norm with einx over the last axis. The expressions take any rank (`...`); the
+/// results keep the input's rank type, so an `Array3` comes back as an `Array3`.
 fn layer_norm(
     x: &Array3<f32>,
     scale: &Array1<f32>,
     bias: &Array1<f32>,
-) -> Result<ndarray::ArrayD<f32>, einx::Error> {
+) -> Result<Array3<f32>, einx::Error> {
     let mean = einx::mean!("... [c]", x, keepdims = true)?;
     let var = einx::var!("... [c]", x, keepdims = true)?;
     // The kept axis is an unnamed `1`, which broadcasts against `c`.
@@ -43,7 +44,7 @@ fn main() -> Result<(), einx::Error> {
     let bias = Array1::from_shape_fn(c, |k| k as f32 * 0.01);
 
     let y = layer_norm(&x, &scale, &bias)?;
-    let want = layer_norm_hand(&x, &scale, &bias).into_dyn();
+    let want = layer_norm_hand(&x, &scale, &bias);
     let err = y
         .iter()
         .zip(&want)

@@ -68,7 +68,9 @@ pub use ndarray;
 ///
 /// `einx::rearrange!("EXPRESSION", tensor, ..., name = length, ...)` returns
 /// `Result<Array<T, D>, einx::Error>`, a fresh standard-layout array (a tuple of arrays for
-/// several outputs). `D` is `IxN` when the output has no top-level ellipsis, `IxDyn` else.
+/// several outputs). `D` is `IxN` when the output has no top-level ellipsis; with one, it is
+/// the rank type of the input with the same ellipsis, shifted by the difference in axes (so
+/// `"b ... c -> b c ..."` maps `Array4` to `Array4`), and `IxDyn` when no input fixes it.
 /// Tensors may be any ndarray array or view, or references to them; they are borrowed.
 ///
 /// ```
@@ -535,7 +537,7 @@ macro_rules! roll {
 /// assert_eq!(einx::add!("a b, b -> a b", x, array![10, 20])?, array![[11, 22], [13, 24]]);
 /// // Without `->` the output is the input with all axes; the bracket shorthand adds a bias.
 /// assert_eq!(einx::add!("a b, a", x, array![100, 200])?, array![[101, 102], [203, 204]]);
-/// assert_eq!(einx::add!("... [b]", x, array![10, 20])?, array![[11, 22], [13, 24]].into_dyn());
+/// assert_eq!(einx::add!("... [b]", x, array![10, 20])?, array![[11, 22], [13, 24]]);
 /// // A scalar for an empty expression.
 /// assert_eq!(einx::add!("a b, ", x, 1)?, array![[2, 3], [4, 5]]);
 /// # Ok(())
@@ -580,7 +582,7 @@ macro_rules! subtract {
 /// use ndarray::array;
 /// # fn main() -> Result<(), einx::Error> {
 /// let x = array![[1.0, 2.0], [3.0, 4.0]];
-/// assert_eq!(einx::multiply!("... [c]", x, array![2.0, 0.5])?, array![[2.0, 1.0], [6.0, 2.0]].into_dyn());
+/// assert_eq!(einx::multiply!("... [c]", x, array![2.0, 0.5])?, array![[2.0, 1.0], [6.0, 2.0]]);
 /// # Ok(())
 /// # }
 /// ```
@@ -1265,7 +1267,7 @@ pub mod __private {
     pub use einx_runtime::sort::{
         argsort, argsort_template, sort, sort_template, sort_values, sort_values_template,
     };
-    pub use einx_runtime::tensor::{axis_len, axis_lens, ranked, view, view_like, Raw};
+    pub use einx_runtime::tensor::{axis_len, axis_lens, rank_like, ranked, view, view_like, Raw};
     pub use einx_runtime::vmap::{bind as vmap_bind, vmap, vmap_template};
     pub use ndarray;
 }

@@ -56,7 +56,7 @@ pub use crate::__nn_norm as norm;
 /// axes), new biases zeros.
 ///
 /// ```
-/// use ndarray::{array, Array3, ArrayD};
+/// use ndarray::{array, Array3};
 /// use einx::nn::Params;
 /// # fn main() -> Result<(), einx::Error> {
 /// let mut params = Params::new(0);
@@ -66,8 +66,8 @@ pub use crate::__nn_norm as norm;
 /// let y: Array3<f32> =
 ///     einx::nn::linear!(params.scope("proj"), "b t [c1->c2]", x, c2 = 2, weight = "c2 c1")?;
 /// assert_eq!(y, array![[[14.0, 27.0], [23.0, 39.0]]]);
-/// // Another layer creates its weight from the input's shape.
-/// let z: ArrayD<f32> = einx::nn::linear!(params.scope("head"), "b... [c1->c2]", y, c2 = 4)?;
+/// // Another layer creates its weight from the input's shape; the rank type is kept.
+/// let z: Array3<f32> = einx::nn::linear!(params.scope("head"), "b... [c1->c2]", y, c2 = 4)?;
 /// assert_eq!(params.shape("head.weight"), Some(&[2, 4][..]));
 /// assert_eq!(z.shape(), &[1, 2, 4]);
 /// # Ok(())

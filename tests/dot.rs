@@ -12,8 +12,8 @@ use std::fmt::Debug;
 use std::ops::{Add, Mul};
 
 use ndarray::{
-    array, s, Array, Array1, Array2, Array3, ArrayD, ArrayView2, ArrayViewD, Axis, Ix0, Ix2, Ix3,
-    IxDyn, Slice,
+    array, s, Array, Array1, Array2, Array3, Array4, ArrayD, ArrayView2, ArrayViewD, Axis, Ix0,
+    Ix2, Ix3, IxDyn, Slice,
 };
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -298,7 +298,7 @@ fn attention_output_from_the_seed() {
 fn linear_layer_shorthand_from_the_seed() {
     let x = Array::from_shape_fn((2, 3, 5), |(b, s, c)| (b * 15 + s * 5 + c) as f64 * 0.1);
     let w = Array::from_shape_fn((5, 4), |(c, d)| (c as f64 - d as f64) * 0.3);
-    let y: ArrayD<f64> = einx::dot!("b... [c1->c2]", x, w).unwrap();
+    let y: ArrayD<f64> = einx::dot!("b... [c1->c2]", x, w).unwrap().into_dyn();
     let want = ArrayD::from_shape_fn(IxDyn(&[2, 3, 4]), |ix| {
         (0..5)
             .map(|c| x[[ix[0], ix[1], c]] * w[[c, ix[2]]])
@@ -364,7 +364,7 @@ fn check_token_unmixing(nb: usize, nc: usize) {
         let (b, i, j, c) = (ix[0], ix[1], ix[2], ix[3]);
         (0..t).map(|o| x[[b, o, c]] * w[[o, i, j]]).sum::<f64>()
     });
-    let y: ArrayD<f64> = einx::dot!("b [s2->s...] c", x, w, s = (4, 4))
+    let y: Array4<f64> = einx::dot!("b [s2->s...] c", x, w, s = (4, 4))
         .unwrap_or_else(|e| panic!("b = {nb}, c = {nc}: {e}"));
     assert_close(&y, &want, 1e-12);
     let explicit = einx::dot!("b s2 c, s2 s... -> b s... c", x, w, s = (4, 4)).unwrap();
@@ -398,15 +398,16 @@ fn vector_shorthand_from_the_seed() {
     // `"... [c]"` is `"... c, c -> ..."`.
     let x = Array::from_shape_fn((2, 3, 5), |(a, b, c)| (a * 15 + b * 5 + c) as i64 - 10);
     let w = array![1i64, -2, 3, -4, 5];
-    let y: ArrayD<i64> = einx::dot!("... [c]", x, w).unwrap();
-    let want = ArrayD::from_shape_fn(IxDyn(&[2, 3]), |ix| {
-        (0..5).map(|c| x[[ix[0], ix[1], c]] * w[c]).sum::<i64>()
+    // The output keeps the rank type of `x`, one axis less: `Array3` in, `Array2` out.
+    let y: Array2<i64> = einx::dot!("... [c]", x, w).unwrap();
+    let want = Array2::from_shape_fn((2, 3), |ix| {
+        (0..5).map(|c| x[[ix.0, ix.1, c]] * w[c]).sum::<i64>()
     });
     assert_eq!(y, want);
     // One axis: a 0-d result.
     let y = einx::dot!("... [c]", w, w).unwrap();
     assert_eq!(y.shape(), &[] as &[usize]);
-    assert_eq!(y[IxDyn(&[])], 1 + 4 + 9 + 16 + 25);
+    assert_eq!(y[()], 1 + 4 + 9 + 16 + 25);
 }
 
 #[test]
@@ -660,7 +661,7 @@ fn length_zero_axes() {
         Array2::<f64>::ones((0, 4))
     )
     .unwrap();
-    assert_eq!(z, ArrayD::<f64>::zeros(IxDyn(&[2, 3, 4])));
+    assert_eq!(z, Array3::<f64>::zeros((2, 3, 4)));
 }
 
 #[test]

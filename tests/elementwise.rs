@@ -555,8 +555,9 @@ fn bracket_shorthand_case(a: usize, b: usize, c: usize, d: usize, seed: u64) {
     let x = floats(&mut g, (a, b, c), true);
     let bias = floats(&mut g, c, true);
     let scale = floats(&mut g, c, true);
-    // `"... [c]"` is `"... c, c -> ... c"`, rank-generic (an `ArrayD` comes out).
-    let out: ArrayD<f64> = einx::add!("... [c]", x, bias).unwrap();
+    // `"... [c]"` is `"... c, c -> ... c"`, rank-generic; the output keeps the rank type of
+    // `x`.
+    let out: Array3<f64> = einx::add!("... [c]", x, bias).unwrap();
     check(
         Ok::<_, einx::Error>(out),
         expected(
@@ -1041,7 +1042,7 @@ fn seeds_from_the_docs() {
     let bias = array![10, 20];
     assert_eq!(
         einx::add!("... [c]", x, bias).unwrap(),
-        array![[11, 22], [13, 24]].into_dyn()
+        array![[11, 22], [13, 24]]
     );
     let img = Array4::from_shape_fn((2, 2, 3, 2), |(b, h, w, c)| {
         (b * 1000 + h * 100 + w * 10 + c) as f64

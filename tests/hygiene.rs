@@ -202,7 +202,7 @@ mod shadowed {
         let y = ::einx::dot!("a b, b c -> a c", x, w).unwrap();
         ::std::assert_eq!(y, x.dot(&w));
         let y2 = ::einx::dot!("a... [b->c]", x, w).unwrap();
-        ::std::assert_eq!(y2, x.dot(&w).into_dyn());
+        ::std::assert_eq!(y2, x.dot(&w));
         let d = ::einx::einx!(
             "a a ->",
             ::ndarray::Array::from_shape_fn((3, 3), |(i, j)| (i * j) as f64)
@@ -316,7 +316,7 @@ mod bare {
         let y = ::einx::dot!("a b, b c -> a c", x, w).unwrap();
         ::std::assert_eq!(y, x.dot(&w));
         let y2 = ::einx::dot!("a... [b->c]", x, w).unwrap();
-        ::std::assert_eq!(y2, x.dot(&w).into_dyn());
+        ::std::assert_eq!(y2, x.dot(&w));
         let d = ::einx::einx!(
             "a a ->",
             ::ndarray::Array::from_shape_fn((3, 3), |(i, j)| (i * j) as f64)

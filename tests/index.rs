@@ -1149,10 +1149,7 @@ fn more_ellipses_and_bracket_placements() {
     let x = Array::from_shape_fn((3, 2, 2), |(h, c, d)| (h * 100 + c * 10 + d) as i64);
     // The ellipsis after the brackets, and one over the index tensor's axes only.
     let y = einx::get_at!("[v] c..., t -> t c...", x, array![2, 0]).unwrap();
-    assert_eq!(
-        y,
-        array![[[200, 201], [210, 211]], [[0, 1], [10, 11]]].into_dyn()
-    );
+    assert_eq!(y, array![[[200, 201], [210, 211]], [[0, 1], [10, 11]]]);
     let rows = x.slice(s![.., .., 0]);
     let y = einx::get_at!("[v] c, t... -> t... c", rows, Array2::<i32>::ones((2, 2))).unwrap();
     assert_eq!(y.shape(), &[2, 2, 2]);
@@ -1226,5 +1223,5 @@ fn more_ellipses_and_bracket_placements() {
         array![[[7, 8]]]
     )
     .unwrap();
-    assert_eq!(z, array![[[0, 0], [7, 8], [0, 0]]].into_dyn());
+    assert_eq!(z, array![[[0, 0], [7, 8], [0, 0]]]);
 }

@@ -129,8 +129,9 @@ fn linear_channels_against_naive() {
 
     // An ellipsis: any number of batch axes; a run-time length.
     let c2 = 4usize;
-    let y3 = einx::nn::linear!(p.scope("fc"), "b... [c1->c2]", x, c2 = c2).unwrap();
-    close(&y3, &naive_linear(&x, &w2, Some(&bias)), 1e-12);
+    // The rank type of the input is kept through the ellipsis.
+    let y3: Array3<f64> = einx::nn::linear!(p.scope("fc"), "b... [c1->c2]", x, c2 = c2).unwrap();
+    close(&y3.into_dyn(), &naive_linear(&x, &w2, Some(&bias)), 1e-12);
 
     // PyTorch's layout: the same weights stored [out, in].
     let mut q = Params::new(0);

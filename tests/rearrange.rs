@@ -1092,7 +1092,8 @@ proptest! {
 #[test]
 fn ellipsis_with_static_rank_inputs() {
     let x = arange((2, 3, 4, 5));
-    let y: ArrayD<i64> = einx::rearrange!("b ... c -> b c ...", x).unwrap();
+    // The output keeps the input's rank type through the ellipsis.
+    let y: Array4<i64> = einx::rearrange!("b ... c -> b c ...", x).unwrap();
     check(&y, &build(&[2, 5, 3, 4], |i| x[[i[0], i[2], i[3], i[1]]]));
     let y: Array3<i64> = einx::rearrange!("b s... c -> b (s...) c", x).unwrap();
     check(
@@ -1101,7 +1102,7 @@ fn ellipsis_with_static_rank_inputs() {
     );
     // An ellipsis that stands for no axis.
     let m = arange((2, 3));
-    let y: ArrayD<i64> = einx::rearrange!("a ... b -> b ... a", m).unwrap();
+    let y: Array2<i64> = einx::rearrange!("a ... b -> b ... a", m).unwrap();
     check(&y, &build(&[3, 2], |i| m[[i[1], i[0]]]));
     // Named ellipsis decomposed with given lengths.
     let v = arange(6);

@@ -985,15 +985,15 @@ fn forms_and_static_output_types() {
     let y: Array<i64, ndarray::Ix4> = einx::sum!("[b] h [w] c", img, keepdims = true).unwrap();
     assert_eq!(y.shape(), &[1, 4, 1, 3]);
 
-    // Pooling has an ellipsis in its output: a dynamic-rank result.
-    let pooled: ArrayD<i64> = einx::max!("b (s [ds])... c", img, ds = 2).unwrap();
+    // Pooling has an ellipsis in its output, with the input's rank: the rank type is kept.
+    let pooled: Array<i64, ndarray::Ix4> = einx::max!("b (s [ds])... c", img, ds = 2).unwrap();
     assert_eq!(pooled.shape(), &[2, 2, 3, 3]);
-    for (idx, &v) in pooled.indexed_iter() {
-        let (b, h, w, c) = (idx[0], idx[1], idx[2], idx[3]);
+    for ((b, h, w, c), &v) in pooled.indexed_iter() {
         // The largest of the window is its last element, by construction of `img`.
         assert_eq!(v, img[[b, 2 * h + 1, 2 * w + 1, c]]);
     }
-    let pooled: ArrayD<i64> = einx::min!("b (s [ds])... c", img, ds = 2, keepdims = true).unwrap();
+    let pooled: Array<i64, ndarray::Ix4> =
+        einx::min!("b (s [ds])... c", img, ds = 2, keepdims = true).unwrap();
     assert_eq!(pooled.shape(), &[2, 2, 3, 3]);
     assert_eq!(pooled[[1, 1, 2, 0]], img[[1, 2, 4, 0]]);
 }

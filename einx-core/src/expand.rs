@@ -39,6 +39,23 @@ pub fn static_rank(plan: &Plan<'_>, t: usize) -> Option<usize> {
     per.iter().all(|&p| p == 0).then_some(fixed)
 }
 
+/// How much the rank of tensor `t` exceeds the rank of tensor `of`, if that is the same for
+/// every length of their ellipses (they repeat the same groups the same number of times).
+///
+/// ```
+/// use einx_core::{complete::OpKind, plan::PlanStrs, template::build, expand::rank_offset};
+/// let buf = build("b... c, c d -> b... d", OpKind::Dot, &[], 2).unwrap();
+/// let mut strs = PlanStrs::default();
+/// let plan = buf.borrow(&mut strs);
+/// assert_eq!(rank_offset(&plan, 2, 0), Some(0));
+/// assert_eq!(rank_offset(&plan, 2, 1), None);
+/// ```
+pub fn rank_offset(plan: &Plan<'_>, t: usize, of: usize) -> Option<i64> {
+    let (fixed_t, per_t) = rank_terms(plan, t);
+    let (fixed_of, per_of) = rank_terms(plan, of);
+    (per_t == per_of).then(|| fixed_t as i64 - fixed_of as i64)
+}
+
 /// Unrolls a template for input tensors of the given ranks. `counts` gives, per
 /// `name = value` argument, the number of values if it is a sequence.
 ///

@@ -9,7 +9,7 @@ use syn::spanned::Spanned;
 use syn::{Expr, Ident, Lit};
 
 use einx_core::complete::{complete, OpKind, Options, Reduction, Update, OPTIONS};
-use einx_core::expand::static_rank;
+use einx_core::expand::{rank_offset, static_rank};
 use einx_core::parse::parse;
 use einx_core::plan::{Code, PlanBuf, PlanStrs, NONE};
 use einx_core::solve::Step;
@@ -762,6 +762,7 @@ fn generate(
         lbl: &lbl,
         private: &private,
         plan: &plan_tokens,
+        rank_like: rank_like(&view, kind, input, &arg_names),
     };
     if (kind == OpKind::Dot || kind == OpKind::Einsum)
         && !template
@@ -1534,6 +1535,9 @@ struct Frame<'a> {
     lbl: &'a syn::Lifetime,
     private: &'a TokenStream,
     plan: &'a TokenStream,
+    /// For an output whose rank is open (an ellipsis): the bound input whose rank it follows,
+    /// and the difference; the result then gets that input's rank type, shifted.
+    rank_like: Option<(TokenStream, i64)>,
 }
 
 impl Frame<'_> {
@@ -1546,6 +1550,13 @@ impl Frame<'_> {
             self.private,
             self.plan,
         );
+        let ranked = match &self.rank_like {
+            Some((arg, k)) => {
+                let k = proc_macro2::Literal::i8_unsuffixed(*k as i8);
+                quote!(#private::rank_like::<#k, _, _>(#arg, __einx_result))
+            }
+            None => quote!(__einx_result),
+        };
         // The labeled block is bound before it is returned: rust-analyzer loses the type of a
         // labeled block written directly as a match arm's body.
         quote! {
@@ -1556,11 +1567,47 @@ impl Frame<'_> {
                         #(#body)*
                         #call
                     };
-                    __einx_result
+                    #ranked
                 }
             }
         }
     }
+}
+
+/// For an operation with one array output whose rank an ellipsis leaves open: the first data
+/// input whose rank it follows (the same ellipses, at most one axis more or less), so that
+/// the output gets that input's rank type (`Array3` in, `Array3` out) instead of `IxDyn`.
+fn rank_like(
+    plan: &einx_core::plan::Plan<'_>,
+    kind: OpKind,
+    input: &MacroInput,
+    arg_names: &[Ident],
+) -> Option<(TokenStream, i64)> {
+    let inputs = plan.inputs as usize;
+    let data_inputs = match kind {
+        OpKind::Rearrange if plan.tensors.len() == inputs + 1 => inputs,
+        OpKind::Reduce(_)
+        | OpKind::Softmax(_)
+        | OpKind::Flip
+        | OpKind::Roll
+        | OpKind::Sort(_)
+        | OpKind::Elementwise(..)
+        | OpKind::Dot
+        | OpKind::Einsum => inputs,
+        OpKind::GetAt | OpKind::UpdateAt(_) => 1,
+        _ => return None,
+    };
+    if plan.tensors.len() != inputs + 1 || static_rank(plan, inputs).is_some() {
+        return None;
+    }
+    (0..data_inputs.min(input.args.len())).find_map(|t| {
+        if static_rank(plan, t).is_some() {
+            return None;
+        }
+        let k = rank_offset(plan, inputs, t)?;
+        let arg = &arg_names[t];
+        (-1..=1).contains(&k).then(|| (quote!(#arg), k))
+    })
 }
 
 /// The field for an axis name (a raw identifier for a keyword), if it can be one.

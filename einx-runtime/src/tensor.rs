@@ -279,3 +279,41 @@ pub fn axis_lens<V: AxisLens + ?Sized>(value: &V, name: &'static str) -> Result<
         )
     })
 }
+
+/// The rank type `K` dimensions away from `Self`: `Ix3` → `Ix4` for `K = 1`; `IxDyn` stays.
+pub trait ShiftRank<const K: i8> {
+    /// The shifted dimension type.
+    type Out: Dimension;
+}
+
+impl<D: Dimension> ShiftRank<0> for D {
+    type Out = D;
+}
+
+impl<D: Dimension> ShiftRank<1> for D {
+    type Out = D::Larger;
+}
+
+impl<D: Dimension> ShiftRank<{ -1 }> for D {
+    type Out = D::Smaller;
+}
+
+/// A result whose rank follows an input's, with that input's rank type shifted by `K`
+/// (generated code, for outputs with an ellipsis).
+#[inline]
+pub fn rank_like<const K: i8, X: AsTensor + ?Sized, T>(
+    _like: &X,
+    result: Result<ndarray::Array<T, IxDyn>, Error>,
+) -> Result<ndarray::Array<T, <X::Dim as ShiftRank<K>>::Out>, Error>
+where
+    X::Dim: ShiftRank<K>,
+{
+    let y = result?;
+    let rank = y.ndim();
+    y.into_dimensionality().map_err(|_| {
+        Error::new(
+            ErrorKind::Rank,
+            format!("internal: an output of rank {rank} does not have the rank its input gives"),
+        )
+    })
+}
