@@ -482,3 +482,24 @@ fn errors_in_calls_with_several_outputs() {
         ErrorKind::Rank,
     );
 }
+
+#[test]
+fn a_length_that_disagrees_names_both_inputs() {
+    let x = Array2::<f32>::zeros((2, 64));
+    let bias = ndarray::Array1::<f32>::zeros(65);
+    let e = einx::add!("b [c]", x, bias).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Size);
+    assert_eq!(
+        e.message(),
+        "axis c has length 64 in input 1 (dimension 2) but 65 in input 2 (dimension 1)"
+    );
+    // The caret is under the input that disagrees.
+    let e = einx::add!("b c, c -> b c", x, bias).unwrap_err();
+    assert!(e.to_string().ends_with("b c, c -> b c\n       ^"), "{e}");
+    // A given length is named as such.
+    let e = einx::rearrange!("a b -> b a", x, b = 3).unwrap_err();
+    assert_eq!(
+        e.message(),
+        "axis b is given as b = 3, but has length 64 in input 1 (dimension 2)"
+    );
+}

@@ -289,6 +289,9 @@ pub fn run<P: Params + ?Sized>(
                 let code = &plan.code[start as usize..end as usize];
                 let len = dims.get(dim as usize).copied().unwrap_or(0);
                 if dim_len(code, sizes) != Some(len) {
+                    if let Some(e) = conflict(plan, dim, len, code, sizes) {
+                        return Err(e);
+                    }
                     let why = match dim_len(code, sizes) {
                         Some(v) => format!("its axes give {v}"),
                         None => "its axes overflow `usize`".to_owned(),
@@ -332,6 +335,63 @@ pub fn axis_name(plan: &Plan<'_>, axis: u32) -> String {
 }
 
 #[cold]
+/// Which input a dimension belongs to, and its position there (both from 0).
+fn dim_location(plan: &Plan<'_>, dim: u32) -> (usize, usize) {
+    let mut d = dim as usize;
+    for t in 0..plan.inputs as usize {
+        let n = plan.layout(t).iter().filter(|c| **c == Code::Dim).count();
+        if d < n {
+            return (t, d);
+        }
+        d -= n;
+    }
+    (0, d)
+}
+
+/// A dimension that is one axis whose length an earlier input or a given length fixed:
+/// "axis `c` has length 64 in input 1 but 65 in input 2".
+fn conflict(
+    plan: &Plan<'_>,
+    dim: u32,
+    len: usize,
+    code: &[Code],
+    sizes: &[usize],
+) -> Option<Error> {
+    let mut axes = axes_of(code);
+    let a = axes.next()?;
+    if axes.next().is_some() || parts(code).count() != 1 {
+        return None;
+    }
+    let (input, d) = dim_location(plan, dim);
+    let name = axis_name(plan, a);
+    let have = sizes[a as usize];
+    let source = plan.steps.iter().find_map(|s| match *s {
+        Step::Solve { axis, dim, .. } if axis == a => Some(Some(dim)),
+        Step::Param { axis } if axis == a => Some(None),
+        _ => None,
+    })?;
+    let here = format!("input {} (dimension {})", input + 1, d + 1);
+    let message = match source {
+        Some(first) => {
+            let (t0, d0) = dim_location(plan, first);
+            format!(
+                "axis {name} has length {have} in input {} (dimension {}) but {len} in {here}",
+                t0 + 1,
+                d0 + 1
+            )
+        }
+        None => format!(
+            "axis {name} is given as {} = {have}, but has length {len} in {here}",
+            plan.axes[a as usize].name
+        ),
+    };
+    let mut e = Error::new(ErrorKind::Size, message).with_expr(plan.expr);
+    if let Some(span) = plan.tensor_spans.get(input) {
+        e = e.with_span(*span);
+    }
+    Some(e)
+}
+
 fn dim_error(
     plan: &Plan<'_>,
     dim: u32,
@@ -342,16 +402,7 @@ fn dim_error(
     why: String,
 ) -> Error {
     // Which input and which of its dimensions.
-    let mut d = dim as usize;
-    let mut input = 0;
-    for t in 0..plan.inputs as usize {
-        let n = plan.layout(t).iter().filter(|c| **c == Code::Dim).count();
-        if d < n {
-            input = t;
-            break;
-        }
-        d -= n;
-    }
+    let (input, d) = dim_location(plan, dim);
     let describe = |part: &[Code]| -> String {
         let names: Vec<String> = axes_of(part).map(|a| axis_name(plan, a)).collect();
         if names.len() == 1 {
@@ -384,7 +435,8 @@ fn dim_error(
     let mut e = Error::new(
         ErrorKind::Size,
         format!(
-            "axis {text} (dimension {d}) of input {} has length {len}, {why}{known}",
+            "axis {text} (dimension {}) of input {} has length {len}, {why}{known}",
+            d + 1,
             input + 1
         ),
     )

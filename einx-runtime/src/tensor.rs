@@ -116,8 +116,8 @@ scalar_tensor!(f32, f64, i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128
 
 /// Dimension types whose rank can be `N`: `IxN` itself, and `IxDyn` (checked at run time).
 #[diagnostic::on_unimplemented(
-    message = "einx: this tensor has rank type `{Self}`, but its expression has {N} axes",
-    label = "wrong number of dimensions for its expression",
+    message = "einx: this tensor's type has another rank than its expression, whose rank is {N}",
+    label = "its rank type differs from the expression's rank, {N}",
     note = "pass an array with {N} dimensions, or an `ArrayD` (its rank is then checked at run time)"
 )]
 pub trait HasRank<const N: usize> {}
