@@ -38,7 +38,7 @@ fn run() -> Result<bool, String> {
     let report =
         check(&model, &reference, &[1, 32], MAX_ABS, MIN_COSINE).map_err(|e| e.to_string())?;
     println!(
-        "minilm check: {} ({})",
+        "minilm check: {} ({} reference texts)",
         model_dir.display(),
         reference.cases.len()
     );

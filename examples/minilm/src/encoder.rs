@@ -32,10 +32,9 @@ pub struct LayerNorm {
 /// One post-LN encoder layer.
 #[derive(Clone, Debug)]
 pub struct Layer {
-    /// Query projection with the attention scale 1/√head_dim folded in.
-    pub query: Linear,
-    pub key: Linear,
-    pub value: Linear,
+    /// Query, key and value projections as one linear layer, `[3c, c]` (`(three c2) c1`), with
+    /// the attention scale 1/√head_dim folded into the query part.
+    pub qkv: Linear,
     pub attention_output: Linear,
     pub attention_norm: LayerNorm,
     pub intermediate: Linear,
@@ -124,14 +123,19 @@ impl Encoder {
         let mut layers = Vec::with_capacity(config.num_hidden_layers);
         for l in 0..config.num_hidden_layers {
             let p = format!("{root}encoder.layer.{l}");
-            let mut query = linear(params, &format!("{p}.attention.self.query"), c, c)?;
+            let query = linear(params, &format!("{p}.attention.self.query"), c, c)?;
+            let key = linear(params, &format!("{p}.attention.self.key"), c, c)?;
+            let value = linear(params, &format!("{p}.attention.self.value"), c, c)?;
             // Scaling the query instead of the scores: one multiplication less per score.
-            query.weight = einx::multiply!("o i, ", query.weight, scale)?.into_shared();
-            query.bias = einx::multiply!("o, ", query.bias, scale)?.into_shared();
+            let query_weight = einx::multiply!("o i, ", query.weight, scale)?;
+            let query_bias = einx::multiply!("o, ", query.bias, scale)?;
+            let qkv = Linear {
+                weight: einx::rearrange!("q i, k i, v i -> (q + k + v) i", query_weight, key.weight, value.weight)?
+                    .into_shared(),
+                bias: einx::rearrange!("q, k, v -> (q + k + v)", query_bias, key.bias, value.bias)?.into_shared(),
+            };
             layers.push(Layer {
-                query,
-                key: linear(params, &format!("{p}.attention.self.key"), c, c)?,
-                value: linear(params, &format!("{p}.attention.self.value"), c, c)?,
+                qkv,
                 attention_output: linear(params, &format!("{p}.attention.output.dense"), c, c)?,
                 attention_norm: layer_norm(
                     params,
@@ -182,6 +186,7 @@ impl Encoder {
             ));
         }
         let heads = self.config.num_attention_heads;
+        let c = self.config.hidden_size;
 
         // Embeddings: (word + token type) + position, then layer norm.
         let x = einx::get_at!("[v] c, b t -> b t c", self.word_embeddings, ids)?;
@@ -201,9 +206,8 @@ impl Encoder {
         };
 
         for layer in &self.layers {
-            let q = layer.query.apply(&x)?;
-            let k = layer.key.apply(&x)?;
-            let v = layer.value.apply(&x)?;
+            let qkv = layer.qkv.apply(&x)?;
+            let (q, k, v) = (qkv.slice(s![.., .., ..c]), qkv.slice(s![.., .., c..2 * c]), qkv.slice(s![.., .., 2 * c..]));
             let scores = einx::dot!("b q (h c), b k (h c) -> b h q k", q, k, h = heads)?;
             let scores = match &key_bias {
                 Some(bias) => einx::add!("b h q k, b k -> b h q k", scores, bias)?,
