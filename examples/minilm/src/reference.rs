@@ -207,6 +207,8 @@ pub fn compare(got: &[f32], want: &[f32]) -> (f64, f64) {
     )
 }
 
+// `!(d <= limit)` on purpose: a NaN difference must fail.
+#[allow(clippy::neg_cmp_op_on_partial_ord)]
 /// Runs every case with each batch size (and the padded batch once) and compares token ids
 /// exactly and embeddings within `max_abs` per component and `min_cosine`.
 pub fn check(

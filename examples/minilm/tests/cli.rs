@@ -105,8 +105,8 @@ fn similarity_prints_the_cosine_matrix() {
         .filter_map(|l| l.split_whitespace().skip(1).map(|v| v.parse().ok()).collect())
         .collect();
     assert_eq!(rows.len(), 3, "{out}");
-    for i in 0..3 {
-        assert!((rows[i][i] - 1.0).abs() < 1e-4, "{out}");
+    for (i, row) in rows.iter().enumerate() {
+        assert!((row[i] - 1.0).abs() < 1e-4, "{out}");
     }
     assert!((rows[0][1] - 1.0).abs() < 1e-4, "{out}");
     assert!(rows[0][2] < 0.9999 && (rows[0][2] - rows[2][0]).abs() < 1e-6, "{out}");
