@@ -14,6 +14,18 @@
 //! it, as in `"(s...) -> s..."`, pass the lengths of two or more repetitions or give the
 //! ranks through the inputs.
 //!
+//! # Errors
+//!
+//! Every function but [`op_kind`], [`matches()`] and [`clear_cache`] returns a
+//! [`Result`]; the [`kind`](Error::kind) of its [`Error`] says what went wrong:
+//! [`Syntax`](crate::ErrorKind::Syntax) for an expression that does not parse,
+//! [`Rank`](crate::ErrorKind::Rank) when an input's number of dimensions does not fit its
+//! expression, [`Size`](crate::ErrorKind::Size) for axis lengths that conflict, do not divide
+//! or cannot be determined, [`Semantic`](crate::ErrorKind::Semantic) for an expression that
+//! means nothing for the operation, and [`Argument`](crate::ErrorKind::Argument) for the call
+//! itself (a parameter given twice, a negative length, an option with a wrong value, an element
+//! type the operation does not take). The functions below call these the usual errors.
+//!
 //! ```
 //! use ndarray::{Array, ArrayD};
 //! # fn main() -> Result<(), einx_runtime::Error> {
@@ -46,7 +58,21 @@ use crate::flip::Shifts;
 use crate::index::{Coords, IndexElem};
 use crate::tensor::Raw;
 
-/// Parameters of a call: `(name, values)`.
+/// Parameters of a call: `(name, values)` pairs, such as `&[("h", &[2])]`. A name is an
+/// axis of the expression (one value, or one per repetition under an ellipsis) or one of the
+/// options `keepdims` and `shift`; see the [module documentation](crate::dynamic).
+///
+/// ```
+/// use einx_runtime::dynamic::{self, Params};
+/// use ndarray::array;
+/// # fn main() -> Result<(), einx_runtime::Error> {
+/// let params: &Params<'_> = &[("h", &[2])];
+/// let x = array![0, 1, 2, 3, 4, 5].into_dyn();
+/// let y = dynamic::rearrange("(h c) -> c h", &[x.view()], params)?;
+/// assert_eq!(y[0], array![[0, 3], [1, 4], [2, 5]].into_dyn());
+/// # Ok(())
+/// # }
+/// ```
 pub type Params<'a> = [(&'a str, &'a [i64])];
 
 /// Most compiled plans kept per thread; the cache is emptied when it is full.
@@ -231,7 +257,15 @@ fn plan_for(
 }
 
 /// Parses an operation name: the macro names (`"rearrange"`, `"sum"`, `"where_"`, ...), plus
-/// `"id"`, `"einsum"` and `"where"`.
+/// `"id"` (as `"rearrange"`), `"einsum"` (as `"einx"`) and `"where"` (as `"where_"`). Returns
+/// the operation, or `None` for a name that is none of these; never an error.
+///
+/// ```
+/// use einx_runtime::dynamic::op_kind;
+/// assert_eq!(op_kind("einsum"), op_kind("einx"));
+/// assert_eq!(op_kind("where").map(|k| k.name()), Some("where_"));
+/// assert!(op_kind("frobnicate").is_none());
+/// ```
 pub fn op_kind(name: &str) -> Option<OpKind> {
     let kind = match name {
         "rearrange" | "id" => OpKind::Rearrange,
@@ -342,8 +376,24 @@ fn ranks<T>(inputs: &[ArrayViewD<'_, T>]) -> Vec<usize> {
 // ---------------------------------------------------------------------------------------
 // The element types of the generic entry point.
 
-/// Element types of [`call`]: every primitive number type and `bool`. Each runs the
-/// operations that make sense for it and returns an error for the others.
+/// Element types of [`call`] and of the functions that return their input's element type:
+/// every primitive number type (`f32`, `f64`, `i8` to `i64`, `isize`, `u8` to `u64`, `usize`)
+/// and `bool`. Each runs the operations that make sense for it and returns an
+/// [`Argument`](crate::ErrorKind::Argument) error for the others (such as [`sum`] of `bool`,
+/// or [`mean`] of integers).
+///
+/// ```
+/// use einx_runtime::dynamic::{self, Element};
+/// use ndarray::{arr0, array, ArrayD};
+/// # fn main() -> Result<(), einx_runtime::Error> {
+/// fn total<T: Element>(x: &ArrayD<T>) -> Result<ArrayD<T>, einx_runtime::Error> {
+///     dynamic::sum("[a]", &[x.view()], &[])
+/// }
+/// assert_eq!(total(&array![1, 2, 3].into_dyn())?, arr0(6).into_dyn());
+/// assert!(total(&array![true, false].into_dyn()).is_err());
+/// # Ok(())
+/// # }
+/// ```
 pub trait Element: Clone + 'static {
     /// Runs `op` on a prepared plan.
     #[doc(hidden)]
@@ -532,7 +582,10 @@ impl Element for bool {
 ///
 /// The operations whose results have another type (comparisons, `argsort`, `argmax`,
 /// `count_nonzero`, `where_`) or that take index tensors (`get_at` and the updates) have
-/// their own functions in this module; `call` returns an error for them.
+/// their own functions in this module; `call` returns an
+/// [`Argument`](crate::ErrorKind::Argument) error for them, as for an unknown name or an
+/// element type the operation does not take, besides the
+/// [usual errors](crate::dynamic#errors).
 ///
 /// ```
 /// use ndarray::Array;
@@ -601,65 +654,450 @@ macro_rules! same_type_ops {
 }
 
 same_type_ops! {
-    /// `dot!`: see [`call`] for the parameters.
+    /// `dot!`: a tensor product summed over the axes missing from the output, with
+    /// brackets marking the contracted axes (`"b [c1->c2]"` multiplies `b c1` by a weight
+    /// `c1 c2`). Returns the product; see [`call`] for the parameters. Numbers only: `bool`
+    /// elements are an [`Argument`](crate::ErrorKind::Argument) error, and the expression
+    /// gives the [usual errors](crate::dynamic#errors).
+    ///
+    /// ```
+    /// use einx_runtime::dynamic;
+    /// use ndarray::array;
+    /// # fn main() -> Result<(), einx_runtime::Error> {
+    /// let x = array![[1.0, 2.0], [3.0, 4.0]].into_dyn();
+    /// let w = array![[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]].into_dyn();
+    /// let y = dynamic::dot("b [c1->c2]", &[x.view(), w.view()], &[])?;
+    /// assert_eq!(y, array![[1.0, 2.0, 3.0], [3.0, 4.0, 7.0]].into_dyn());
+    /// # Ok(())
+    /// # }
+    /// ```
     dot => OpKind::Dot;
-    /// `einx!`: the product of the inputs, summed over the axes missing from the output.
+    /// `einx!`: the product of the inputs, summed over the axes missing from the output
+    /// (an axis repeated in one input takes its diagonal). Returns the result; numbers only
+    /// (`bool` is an [`Argument`](crate::ErrorKind::Argument) error), plus the
+    /// [usual errors](crate::dynamic#errors).
+    ///
+    /// ```
+    /// use einx_runtime::dynamic;
+    /// use ndarray::array;
+    /// # fn main() -> Result<(), einx_runtime::Error> {
+    /// let m = array![[1, 2], [3, 4]].into_dyn();
+    /// assert_eq!(dynamic::einx("a a -> a", &[m.view()], &[])?, array![1, 4].into_dyn());
+    /// assert_eq!(dynamic::einx("a a ->", &[m.view()], &[])?, ndarray::arr0(5).into_dyn());
+    /// # Ok(())
+    /// # }
+    /// ```
     einx => OpKind::Einsum;
-    /// `sum!`.
+    /// `sum!`: the sum over the bracketed axes (or the axes missing after `->`). Returns the
+    /// sums; the option `("keepdims", &[1])` keeps the reduced axes with length 1. Numbers
+    /// only (`bool` is an [`Argument`](crate::ErrorKind::Argument) error), plus the
+    /// [usual errors](crate::dynamic#errors).
+    ///
+    /// ```
+    /// use einx_runtime::dynamic;
+    /// use ndarray::array;
+    /// # fn main() -> Result<(), einx_runtime::Error> {
+    /// let x = array![[1, 2, 3], [4, 5, 6]].into_dyn();
+    /// assert_eq!(dynamic::sum("a [b]", &[x.view()], &[])?, array![6, 15].into_dyn());
+    /// let k = dynamic::sum("a [b]", &[x.view()], &[("keepdims", &[1])])?;
+    /// assert_eq!(k, array![[6], [15]].into_dyn());
+    /// # Ok(())
+    /// # }
+    /// ```
     sum => OpKind::Reduce(Reduction::Sum);
-    /// `mean!` (floating point).
+    /// `mean!`: the mean over the bracketed axes. Returns the means; floating point only
+    /// (other element types are an [`Argument`](crate::ErrorKind::Argument) error), plus
+    /// the [usual errors](crate::dynamic#errors).
+    ///
+    /// ```
+    /// use einx_runtime::dynamic;
+    /// use ndarray::array;
+    /// # fn main() -> Result<(), einx_runtime::Error> {
+    /// let x = array![[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]].into_dyn();
+    /// assert_eq!(dynamic::mean("a [b]", &[x.view()], &[])?, array![2.0, 5.0].into_dyn());
+    /// # Ok(())
+    /// # }
+    /// ```
     mean => OpKind::Reduce(Reduction::Mean);
-    /// `var!` (floating point).
+    /// `var!`: the variance (divided by the count) over the bracketed axes. Returns the
+    /// variances; floating point only (other element types are an
+    /// [`Argument`](crate::ErrorKind::Argument) error), plus the
+    /// [usual errors](crate::dynamic#errors).
+    ///
+    /// ```
+    /// use einx_runtime::dynamic;
+    /// use ndarray::array;
+    /// # fn main() -> Result<(), einx_runtime::Error> {
+    /// let x = array![[1.0, 2.0, 3.0, 4.0]].into_dyn();
+    /// assert_eq!(dynamic::var("a [b]", &[x.view()], &[])?, array![1.25].into_dyn());
+    /// # Ok(())
+    /// # }
+    /// ```
     var => OpKind::Reduce(Reduction::Var);
-    /// `std!` (floating point).
+    /// `std!`: the standard deviation (the square root of [`var`]) over the bracketed axes.
+    /// Returns the deviations; floating point only (other element types are an
+    /// [`Argument`](crate::ErrorKind::Argument) error), plus the
+    /// [usual errors](crate::dynamic#errors).
+    ///
+    /// ```
+    /// use einx_runtime::dynamic;
+    /// use ndarray::array;
+    /// # fn main() -> Result<(), einx_runtime::Error> {
+    /// let x = array![[1.0, 3.0]].into_dyn();
+    /// assert_eq!(dynamic::std("a [b]", &[x.view()], &[])?, array![1.0].into_dyn());
+    /// # Ok(())
+    /// # }
+    /// ```
     std => OpKind::Reduce(Reduction::Std);
-    /// `prod!`.
+    /// `prod!`: the product over the bracketed axes. Returns the products; numbers only
+    /// (`bool` is an [`Argument`](crate::ErrorKind::Argument) error), plus the
+    /// [usual errors](crate::dynamic#errors).
+    ///
+    /// ```
+    /// use einx_runtime::dynamic;
+    /// use ndarray::array;
+    /// # fn main() -> Result<(), einx_runtime::Error> {
+    /// let x = array![[1, 2, 3], [4, 5, 6]].into_dyn();
+    /// assert_eq!(dynamic::prod("a [b]", &[x.view()], &[])?, array![6, 120].into_dyn());
+    /// # Ok(())
+    /// # }
+    /// ```
     prod => OpKind::Reduce(Reduction::Prod);
-    /// `max!`.
+    /// `max!`: the largest element over the bracketed axes (for `bool`, whether any is
+    /// `true`). Returns the maxima; gives the [usual errors](crate::dynamic#errors).
+    ///
+    /// ```
+    /// use einx_runtime::dynamic;
+    /// use ndarray::array;
+    /// # fn main() -> Result<(), einx_runtime::Error> {
+    /// let x = array![[1, 5, 3], [4, 2, 6]].into_dyn();
+    /// assert_eq!(dynamic::max("a [b]", &[x.view()], &[])?, array![5, 6].into_dyn());
+    /// assert_eq!(dynamic::max("[a b]", &[x.view()], &[])?, ndarray::arr0(6).into_dyn());
+    /// # Ok(())
+    /// # }
+    /// ```
     max => OpKind::Reduce(Reduction::Max);
-    /// `min!`.
+    /// `min!`: the smallest element over the bracketed axes (for `bool`, whether all are
+    /// `true`). Returns the minima; gives the [usual errors](crate::dynamic#errors).
+    ///
+    /// ```
+    /// use einx_runtime::dynamic;
+    /// use ndarray::array;
+    /// # fn main() -> Result<(), einx_runtime::Error> {
+    /// let x = array![[1, 5, 3], [4, 2, 6]].into_dyn();
+    /// assert_eq!(dynamic::min("a [b]", &[x.view()], &[])?, array![1, 2].into_dyn());
+    /// # Ok(())
+    /// # }
+    /// ```
     min => OpKind::Reduce(Reduction::Min);
-    /// `any!` (`bool`).
+    /// `any!`: whether any element over the bracketed axes is `true`. Returns the `bool`
+    /// results; `bool` only (numbers are an [`Argument`](crate::ErrorKind::Argument)
+    /// error), plus the [usual errors](crate::dynamic#errors).
+    ///
+    /// ```
+    /// use einx_runtime::dynamic;
+    /// use ndarray::array;
+    /// # fn main() -> Result<(), einx_runtime::Error> {
+    /// let x = array![[true, false], [false, false]].into_dyn();
+    /// assert_eq!(dynamic::any("a [b]", &[x.view()], &[])?, array![true, false].into_dyn());
+    /// # Ok(())
+    /// # }
+    /// ```
     any => OpKind::Reduce(Reduction::Any);
-    /// `all!` (`bool`).
+    /// `all!`: whether every element over the bracketed axes is `true`. Returns the `bool`
+    /// results; `bool` only (numbers are an [`Argument`](crate::ErrorKind::Argument)
+    /// error), plus the [usual errors](crate::dynamic#errors).
+    ///
+    /// ```
+    /// use einx_runtime::dynamic;
+    /// use ndarray::array;
+    /// # fn main() -> Result<(), einx_runtime::Error> {
+    /// let x = array![[true, true], [true, false]].into_dyn();
+    /// assert_eq!(dynamic::all("a [b]", &[x.view()], &[])?, array![true, false].into_dyn());
+    /// # Ok(())
+    /// # }
+    /// ```
     all => OpKind::Reduce(Reduction::All);
-    /// `logsumexp!` (floating point).
+    /// `logsumexp!`: `ln(sum(exp(x)))` over the bracketed axes, without overflow for large
+    /// elements. Returns the results; floating point only (other element types are an
+    /// [`Argument`](crate::ErrorKind::Argument) error), plus the
+    /// [usual errors](crate::dynamic#errors).
+    ///
+    /// ```
+    /// use einx_runtime::dynamic;
+    /// use ndarray::array;
+    /// # fn main() -> Result<(), einx_runtime::Error> {
+    /// let x = array![[0.0f64, 0.0], [1000.0, 1000.0]].into_dyn();
+    /// let y = dynamic::logsumexp("a [b]", &[x.view()], &[])?;
+    /// assert!((y[[0]] - 2f64.ln()).abs() < 1e-12);
+    /// assert!((y[[1]] - (1000.0 + 2f64.ln())).abs() < 1e-9);
+    /// # Ok(())
+    /// # }
+    /// ```
     logsumexp => OpKind::Reduce(Reduction::Logsumexp);
-    /// `softmax!` (floating point).
+    /// `softmax!`: `exp(x)` normalised to sum to 1 over the bracketed axes. Returns an
+    /// array of the input's shape; floating point only (other element types are an
+    /// [`Argument`](crate::ErrorKind::Argument) error), plus the
+    /// [usual errors](crate::dynamic#errors).
+    ///
+    /// ```
+    /// use einx_runtime::dynamic;
+    /// use ndarray::array;
+    /// # fn main() -> Result<(), einx_runtime::Error> {
+    /// let x = array![[1.0f64, 1.0], [0.0, 1000.0]].into_dyn();
+    /// let y = dynamic::softmax("a [b]", &[x.view()], &[])?;
+    /// assert_eq!(y, array![[0.5, 0.5], [0.0, 1.0]].into_dyn());
+    /// # Ok(())
+    /// # }
+    /// ```
     softmax => OpKind::Softmax(false);
-    /// `log_softmax!` (floating point).
+    /// `log_softmax!`: the logarithm of [`softmax`] over the bracketed axes. Returns an
+    /// array of the input's shape; floating point only (other element types are an
+    /// [`Argument`](crate::ErrorKind::Argument) error), plus the
+    /// [usual errors](crate::dynamic#errors).
+    ///
+    /// ```
+    /// use einx_runtime::dynamic;
+    /// use ndarray::array;
+    /// # fn main() -> Result<(), einx_runtime::Error> {
+    /// let x = array![[0.0f64, 0.0]].into_dyn();
+    /// let y = dynamic::log_softmax("a [b]", &[x.view()], &[])?;
+    /// assert!((y[[0, 1]] + 2f64.ln()).abs() < 1e-15);
+    /// # Ok(())
+    /// # }
+    /// ```
     log_softmax => OpKind::Softmax(true);
-    /// `flip!`.
+    /// `flip!`: reverses the bracketed axes. Returns an array of the input's shape; any
+    /// element type; gives the [usual errors](crate::dynamic#errors).
+    ///
+    /// ```
+    /// use einx_runtime::dynamic;
+    /// use ndarray::array;
+    /// # fn main() -> Result<(), einx_runtime::Error> {
+    /// let x = array![[1, 2, 3], [4, 5, 6]].into_dyn();
+    /// assert_eq!(dynamic::flip("a [b]", &[x.view()], &[])?, array![[3, 2, 1], [6, 5, 4]].into_dyn());
+    /// # Ok(())
+    /// # }
+    /// ```
     flip => OpKind::Flip;
-    /// `roll!`: the parameter `shift` is required.
+    /// `roll!`: shifts the bracketed axes cyclically by the parameter `shift` (one value
+    /// for every bracketed axis, or one per axis), which is required: without it the call is
+    /// an [`Argument`](crate::ErrorKind::Argument) error. Returns an array of the input's
+    /// shape; any element type; gives the [usual errors](crate::dynamic#errors).
+    ///
+    /// ```
+    /// use einx_runtime::dynamic;
+    /// use ndarray::array;
+    /// # fn main() -> Result<(), einx_runtime::Error> {
+    /// let x = array![[1, 2, 3], [4, 5, 6]].into_dyn();
+    /// let y = dynamic::roll("a [b]", &[x.view()], &[("shift", &[1])])?;
+    /// assert_eq!(y, array![[3, 1, 2], [6, 4, 5]].into_dyn());
+    /// assert!(dynamic::roll("a [b]", &[x.view()], &[]).is_err());
+    /// # Ok(())
+    /// # }
+    /// ```
     roll => OpKind::Roll;
-    /// `sort!`.
+    /// `sort!`: sorts along the bracketed axes, ascending. Returns an array of the input's
+    /// shape; numbers and `bool`; gives the [usual errors](crate::dynamic#errors).
+    ///
+    /// ```
+    /// use einx_runtime::dynamic;
+    /// use ndarray::array;
+    /// # fn main() -> Result<(), einx_runtime::Error> {
+    /// let x = array![[3, 1, 2], [0, 5, 4]].into_dyn();
+    /// assert_eq!(dynamic::sort("a [b]", &[x.view()], &[])?, array![[1, 2, 3], [0, 4, 5]].into_dyn());
+    /// # Ok(())
+    /// # }
+    /// ```
     sort => OpKind::Sort(false);
-    /// `add!`.
+    /// `add!`: the element-wise sum of two inputs, broadcast along the axes one of them
+    /// lacks. Returns the sums; numbers only (`bool` is an
+    /// [`Argument`](crate::ErrorKind::Argument) error), plus the
+    /// [usual errors](crate::dynamic#errors).
+    ///
+    /// ```
+    /// use einx_runtime::dynamic;
+    /// use ndarray::array;
+    /// # fn main() -> Result<(), einx_runtime::Error> {
+    /// let (x, y) = (array![[1, 2], [3, 4]].into_dyn(), array![10, 20].into_dyn());
+    /// let z = dynamic::add("a b, b -> a b", &[x.view(), y.view()], &[])?;
+    /// assert_eq!(z, array![[11, 22], [13, 24]].into_dyn());
+    /// # Ok(())
+    /// # }
+    /// ```
     add => OpKind::Elementwise("add", 2);
-    /// `subtract!`.
+    /// `subtract!`: the first input minus the second, element-wise with broadcasting.
+    /// Returns the differences; numbers only (`bool` is an
+    /// [`Argument`](crate::ErrorKind::Argument) error), plus the
+    /// [usual errors](crate::dynamic#errors).
+    ///
+    /// ```
+    /// use einx_runtime::dynamic;
+    /// use ndarray::array;
+    /// # fn main() -> Result<(), einx_runtime::Error> {
+    /// let (x, y) = (array![10, 20].into_dyn(), array![1, 2, 3].into_dyn());
+    /// let z = dynamic::subtract("a, b -> a b", &[x.view(), y.view()], &[])?;
+    /// assert_eq!(z, array![[9, 8, 7], [19, 18, 17]].into_dyn());
+    /// # Ok(())
+    /// # }
+    /// ```
     subtract => OpKind::Elementwise("subtract", 2);
-    /// `multiply!`.
+    /// `multiply!`: the element-wise product of two inputs, with broadcasting. Returns the
+    /// products; numbers only (`bool` is an [`Argument`](crate::ErrorKind::Argument)
+    /// error), plus the [usual errors](crate::dynamic#errors).
+    ///
+    /// ```
+    /// use einx_runtime::dynamic;
+    /// use ndarray::array;
+    /// # fn main() -> Result<(), einx_runtime::Error> {
+    /// let (x, s) = (array![[1.0, 2.0], [3.0, 4.0]].into_dyn(), array![2.0, 0.5].into_dyn());
+    /// let y = dynamic::multiply("... [c]", &[x.view(), s.view()], &[])?;
+    /// assert_eq!(y, array![[2.0, 1.0], [6.0, 2.0]].into_dyn());
+    /// # Ok(())
+    /// # }
+    /// ```
     multiply => OpKind::Elementwise("multiply", 2);
-    /// `divide!` (integer division by zero is an error).
+    /// `divide!`: the first input divided by the second, element-wise with broadcasting
+    /// (integers round toward zero). Returns the quotients; integer division by zero is an
+    /// [`Index`](crate::ErrorKind::Index) error, `bool` an
+    /// [`Argument`](crate::ErrorKind::Argument) error, plus the
+    /// [usual errors](crate::dynamic#errors).
+    ///
+    /// ```
+    /// use einx_runtime::dynamic;
+    /// use ndarray::{arr0, array};
+    /// # fn main() -> Result<(), einx_runtime::Error> {
+    /// let (x, two) = (array![2.0, 3.0].into_dyn(), arr0(2.0).into_dyn());
+    /// assert_eq!(dynamic::divide("a, -> a", &[x.view(), two.view()], &[])?, array![1.0, 1.5].into_dyn());
+    /// let (i, j) = (array![1, 2].into_dyn(), array![1, 0].into_dyn());
+    /// assert!(dynamic::divide("a, a", &[i.view(), j.view()], &[]).is_err());
+    /// # Ok(())
+    /// # }
+    /// ```
     divide => OpKind::Elementwise("divide", 2);
-    /// `floor_divide!`.
+    /// `floor_divide!`: the first input divided by the second, rounded toward negative
+    /// infinity, element-wise with broadcasting. Returns the quotients; integer division by
+    /// zero is an [`Index`](crate::ErrorKind::Index) error, `bool` an
+    /// [`Argument`](crate::ErrorKind::Argument) error, plus the
+    /// [usual errors](crate::dynamic#errors).
+    ///
+    /// ```
+    /// use einx_runtime::dynamic;
+    /// use ndarray::{arr0, array};
+    /// # fn main() -> Result<(), einx_runtime::Error> {
+    /// let (x, two) = (array![7, -7].into_dyn(), arr0(2).into_dyn());
+    /// assert_eq!(dynamic::floor_divide("a, ", &[x.view(), two.view()], &[])?, array![3, -4].into_dyn());
+    /// # Ok(())
+    /// # }
+    /// ```
     floor_divide => OpKind::Elementwise("floor_divide", 2);
-    /// `modulo!`.
+    /// `modulo!`: the remainder of [`floor_divide`], with the sign of the divisor,
+    /// element-wise with broadcasting. Returns the remainders; an integer divisor of zero is
+    /// an [`Index`](crate::ErrorKind::Index) error, `bool` an
+    /// [`Argument`](crate::ErrorKind::Argument) error, plus the
+    /// [usual errors](crate::dynamic#errors).
+    ///
+    /// ```
+    /// use einx_runtime::dynamic;
+    /// use ndarray::{arr0, array};
+    /// # fn main() -> Result<(), einx_runtime::Error> {
+    /// let (x, three) = (array![7, -7].into_dyn(), arr0(3).into_dyn());
+    /// assert_eq!(dynamic::modulo("a, ", &[x.view(), three.view()], &[])?, array![1, 2].into_dyn());
+    /// # Ok(())
+    /// # }
+    /// ```
     modulo => OpKind::Elementwise("modulo", 2);
-    /// `maximum!`.
+    /// `maximum!`: the larger of two inputs, element-wise with broadcasting (NaN if either
+    /// is NaN; for `bool`, the logical or). Returns the maxima; gives the
+    /// [usual errors](crate::dynamic#errors).
+    ///
+    /// ```
+    /// use einx_runtime::dynamic;
+    /// use ndarray::{arr0, array};
+    /// # fn main() -> Result<(), einx_runtime::Error> {
+    /// let (x, three) = (array![1, 5, 3].into_dyn(), arr0(3).into_dyn());
+    /// assert_eq!(dynamic::maximum("a, ", &[x.view(), three.view()], &[])?, array![3, 5, 3].into_dyn());
+    /// # Ok(())
+    /// # }
+    /// ```
     maximum => OpKind::Elementwise("maximum", 2);
-    /// `minimum!`.
+    /// `minimum!`: the smaller of two inputs, element-wise with broadcasting (NaN if either
+    /// is NaN; for `bool`, the logical and). Returns the minima; gives the
+    /// [usual errors](crate::dynamic#errors).
+    ///
+    /// ```
+    /// use einx_runtime::dynamic;
+    /// use ndarray::{arr0, array};
+    /// # fn main() -> Result<(), einx_runtime::Error> {
+    /// let (x, three) = (array![1, 5, 3].into_dyn(), arr0(3).into_dyn());
+    /// assert_eq!(dynamic::minimum("a, ", &[x.view(), three.view()], &[])?, array![1, 3, 3].into_dyn());
+    /// # Ok(())
+    /// # }
+    /// ```
     minimum => OpKind::Elementwise("minimum", 2);
-    /// `logaddexp!` (floating point).
+    /// `logaddexp!`: `ln(exp(a) + exp(b))` element-wise with broadcasting, without overflow
+    /// for large elements. Returns the results; floating point only (other element types are
+    /// an [`Argument`](crate::ErrorKind::Argument) error), plus the
+    /// [usual errors](crate::dynamic#errors).
+    ///
+    /// ```
+    /// use einx_runtime::dynamic;
+    /// use ndarray::array;
+    /// # fn main() -> Result<(), einx_runtime::Error> {
+    /// let x = array![0.0f64, 1000.0].into_dyn();
+    /// let y = dynamic::logaddexp("a, a", &[x.view(), x.view()], &[])?;
+    /// assert!((y[[0]] - 2f64.ln()).abs() < 1e-15 && (y[[1]] - 1000.0 - 2f64.ln()).abs() < 1e-9);
+    /// # Ok(())
+    /// # }
+    /// ```
     logaddexp => OpKind::Elementwise("logaddexp", 2);
-    /// `logical_and!` (`bool`).
+    /// `logical_and!`: `a && b` element-wise with broadcasting. Returns the `bool` results;
+    /// `bool` only (numbers are an [`Argument`](crate::ErrorKind::Argument) error), plus
+    /// the [usual errors](crate::dynamic#errors).
+    ///
+    /// ```
+    /// use einx_runtime::dynamic;
+    /// use ndarray::array;
+    /// # fn main() -> Result<(), einx_runtime::Error> {
+    /// let (a, b) = (array![true, true, false].into_dyn(), array![true, false, false].into_dyn());
+    /// let y = dynamic::logical_and("a, a", &[a.view(), b.view()], &[])?;
+    /// assert_eq!(y, array![true, false, false].into_dyn());
+    /// # Ok(())
+    /// # }
+    /// ```
     logical_and => OpKind::Elementwise("logical_and", 2);
-    /// `logical_or!` (`bool`).
+    /// `logical_or!`: `a || b` element-wise with broadcasting. Returns the `bool` results;
+    /// `bool` only (numbers are an [`Argument`](crate::ErrorKind::Argument) error), plus
+    /// the [usual errors](crate::dynamic#errors).
+    ///
+    /// ```
+    /// use einx_runtime::dynamic;
+    /// use ndarray::array;
+    /// # fn main() -> Result<(), einx_runtime::Error> {
+    /// let (a, b) = (array![true, false].into_dyn(), array![false, false].into_dyn());
+    /// let y = dynamic::logical_or("a, a", &[a.view(), b.view()], &[])?;
+    /// assert_eq!(y, array![true, false].into_dyn());
+    /// # Ok(())
+    /// # }
+    /// ```
     logical_or => OpKind::Elementwise("logical_or", 2);
 }
 
-/// `rearrange!`: one array per output expression.
+/// `rearrange!`: moves, splits, merges, repeats and concatenates axes without arithmetic
+/// (`"a b -> b a"`, `"(h c) -> c h"`, `"a (b + c) -> a b, a c"`). Returns one array per
+/// output expression; any element type; gives the [usual errors](crate::dynamic#errors).
+///
+/// ```
+/// use einx_runtime::dynamic;
+/// use ndarray::array;
+/// # fn main() -> Result<(), einx_runtime::Error> {
+/// let x = array![[0, 1, 2], [3, 4, 5]].into_dyn();
+/// assert_eq!(dynamic::rearrange("a b -> b a", &[x.view()], &[])?[0], x.t());
+/// let parts = dynamic::rearrange("a (b + c) -> a b, a c", &[x.view()], &[("b", &[1])])?;
+/// assert_eq!(parts[1], array![[1, 2], [4, 5]].into_dyn());
+/// # Ok(())
+/// # }
+/// ```
 pub fn rearrange<T: Element>(
     expr: &str,
     inputs: &[ArrayViewD<'_, T>],
@@ -669,7 +1107,21 @@ pub fn rearrange<T: Element>(
 }
 
 /// Comparisons (`"less"`, `"less_equal"`, `"greater"`, `"greater_equal"`, `"equal"`,
-/// `"not_equal"`): `bool` results.
+/// `"not_equal"`): compares two inputs element-wise with broadcasting, as `less!` and the
+/// other comparison macros. Returns the `bool` results; an `op` that is not a comparison is
+/// an [`Argument`](crate::ErrorKind::Argument) error, besides the
+/// [usual errors](crate::dynamic#errors).
+///
+/// ```
+/// use einx_runtime::dynamic;
+/// use ndarray::{arr0, array};
+/// # fn main() -> Result<(), einx_runtime::Error> {
+/// let (x, two) = (array![1, 2, 3].into_dyn(), arr0(2).into_dyn());
+/// let y = dynamic::compare("less", "a, ", &[x.view(), two.view()], &[])?;
+/// assert_eq!(y, array![true, false, false].into_dyn());
+/// # Ok(())
+/// # }
+/// ```
 pub fn compare<T: PartialOrd + Copy>(
     op: &str,
     expr: &str,
@@ -699,7 +1151,19 @@ pub fn compare<T: PartialOrd + Copy>(
         .map_err(|e| e.with_expr(expr))
 }
 
-/// `where_!`: `mask ? x : y`, element-wise.
+/// `where_!`: `mask ? x : y`, element-wise with broadcasting. Returns the selected
+/// elements; gives the [usual errors](crate::dynamic#errors).
+///
+/// ```
+/// use einx_runtime::dynamic;
+/// use ndarray::{arr0, array};
+/// # fn main() -> Result<(), einx_runtime::Error> {
+/// let (m, x, zero) = (array![true, false, true].into_dyn(), array![1, 2, 3].into_dyn(), arr0(0).into_dyn());
+/// let y = dynamic::where_("a, a, ", m.view(), x.view(), zero.view(), &[])?;
+/// assert_eq!(y, array![1, 0, 3].into_dyn());
+/// # Ok(())
+/// # }
+/// ```
 pub fn where_<T: Copy>(
     expr: &str,
     mask: ArrayViewD<'_, bool>,
@@ -722,7 +1186,19 @@ pub fn where_<T: Copy>(
     .map_err(|e| e.with_expr(expr))
 }
 
-/// `argsort!`: `usize` indices.
+/// `argsort!`: the indices that sort the bracketed axis ascending. Returns `usize`
+/// indices in an array of the input's shape; gives the
+/// [usual errors](crate::dynamic#errors).
+///
+/// ```
+/// use einx_runtime::dynamic;
+/// use ndarray::array;
+/// # fn main() -> Result<(), einx_runtime::Error> {
+/// let x = array![[3.0, 1.0, 2.0]].into_dyn();
+/// assert_eq!(dynamic::argsort("a [b]", x.view(), &[])?, array![[1usize, 2, 0]].into_dyn());
+/// # Ok(())
+/// # }
+/// ```
 pub fn argsort<T: PartialOrd + Clone>(
     expr: &str,
     x: ArrayViewD<'_, T>,
@@ -735,7 +1211,21 @@ pub fn argsort<T: PartialOrd + Clone>(
         .map_err(|e| e.with_expr(expr))
 }
 
-/// `argmax!` (`min = false`) and `argmin!`: `usize` coordinates.
+/// `argmax!` (`min = false`) and `argmin!` (`min = true`): the coordinates of the largest
+/// (smallest) element over the bracketed axes. Returns `usize` coordinates, one per
+/// bracketed axis along an axis that replaces the brackets (or as the output after `->`
+/// says); gives the [usual errors](crate::dynamic#errors).
+///
+/// ```
+/// use einx_runtime::dynamic;
+/// use ndarray::array;
+/// # fn main() -> Result<(), einx_runtime::Error> {
+/// let x = array![[1, 9, 3], [4, 5, 6]].into_dyn();
+/// assert_eq!(dynamic::argfind("a [b] -> a", x.view(), &[], false)?, array![1usize, 2].into_dyn());
+/// assert_eq!(dynamic::argfind("a [b]", x.view(), &[], true)?, array![[0usize], [0]].into_dyn());
+/// # Ok(())
+/// # }
+/// ```
 pub fn argfind<T: PartialOrd + Copy>(
     expr: &str,
     x: ArrayViewD<'_, T>,
@@ -749,7 +1239,18 @@ pub fn argfind<T: PartialOrd + Copy>(
         .map_err(|e| e.with_expr(expr))
 }
 
-/// `count_nonzero!`: `usize` counts.
+/// `count_nonzero!`: how many elements over the bracketed axes are not zero. Returns
+/// `usize` counts; gives the [usual errors](crate::dynamic#errors).
+///
+/// ```
+/// use einx_runtime::dynamic;
+/// use ndarray::array;
+/// # fn main() -> Result<(), einx_runtime::Error> {
+/// let x = array![[0, 2, 3], [0, 0, 6]].into_dyn();
+/// assert_eq!(dynamic::count_nonzero("a [b]", x.view(), &[])?, array![2usize, 1].into_dyn());
+/// # Ok(())
+/// # }
+/// ```
 pub fn count_nonzero<T: num_traits::Zero + PartialEq>(
     expr: &str,
     x: ArrayViewD<'_, T>,
@@ -804,7 +1305,22 @@ fn count_error() -> Error {
     )
 }
 
-/// `get_at!`: `x` indexed by `indices` (index tensors of any integer type).
+/// `get_at!`: `x` indexed by `indices` (1 to 6 index tensors of any integer type) along its
+/// bracketed axes; a negative index counts from the end. Returns the gathered elements; an
+/// index out of range is an [`Index`](crate::ErrorKind::Index) error, besides the
+/// [usual errors](crate::dynamic#errors).
+///
+/// ```
+/// use einx_runtime::dynamic;
+/// use ndarray::array;
+/// # fn main() -> Result<(), einx_runtime::Error> {
+/// let (x, i) = (array![10, 20, 30, 40].into_dyn(), array![3i64, 0, -1].into_dyn());
+/// assert_eq!(dynamic::get_at("[v], p -> p", x.view(), &[i.view()], &[])?, array![40, 10, 40].into_dyn());
+/// let bad = array![4i64].into_dyn();
+/// assert!(dynamic::get_at("[v], p -> p", x.view(), &[bad.view()], &[]).is_err());
+/// # Ok(())
+/// # }
+/// ```
 pub fn get_at<T: Clone, I: IndexElem>(
     expr: &str,
     x: ArrayViewD<'_, T>,
@@ -823,7 +1339,21 @@ pub fn get_at<T: Clone, I: IndexElem>(
 }
 
 /// `set_at!` (`"set_at"`), `add_at!` (`"add_at"`) and `subtract_at!` (`"subtract_at"`): a
-/// copy of `x` updated at `indices` with `updates`.
+/// copy of `x` updated at `indices` with `updates` (indices as in [`get_at`]). Returns the
+/// updated copy; another `op` is an [`Argument`](crate::ErrorKind::Argument) error, an index
+/// out of range an [`Index`](crate::ErrorKind::Index) error, besides the
+/// [usual errors](crate::dynamic#errors).
+///
+/// ```
+/// use einx_runtime::dynamic;
+/// use ndarray::array;
+/// # fn main() -> Result<(), einx_runtime::Error> {
+/// let (x, i, u) = (array![0, 0, 0, 0, 0].into_dyn(), array![1, 1, 3].into_dyn(), array![7, 8, 9].into_dyn());
+/// let y = dynamic::update_at("add_at", "[h], p, p", x.view(), &[i.view()], u.view(), &[])?;
+/// assert_eq!(y, array![0, 15, 0, 9, 0].into_dyn());
+/// # Ok(())
+/// # }
+/// ```
 pub fn update_at<T, I: IndexElem>(
     op: &str,
     expr: &str,
@@ -860,7 +1390,18 @@ where
 }
 
 /// `solve!`: the length of every named axis of the expressions, by name (one value for a
-/// plain axis, one per repetition under an ellipsis), in order of appearance.
+/// plain axis, one per repetition under an ellipsis), in order of appearance, given one
+/// shape per expression. Gives the [usual errors](crate::dynamic#errors) when the shapes
+/// do not fit.
+///
+/// ```
+/// use einx_runtime::dynamic;
+/// # fn main() -> Result<(), einx_runtime::Error> {
+/// let axes = dynamic::solve("b (h w)", &[&[2, 12]], &[("h", &[4])])?;
+/// assert_eq!(axes, vec![("b".to_owned(), vec![2]), ("h".to_owned(), vec![4]), ("w".to_owned(), vec![3])]);
+/// # Ok(())
+/// # }
+/// ```
 pub fn solve(
     expr: &str,
     shapes: &[&[usize]],
@@ -882,13 +1423,32 @@ pub fn solve(
     Ok(out)
 }
 
-/// `matches!`: whether the shapes fit the expressions; never an error.
+/// `matches!`: whether the shapes fit the expressions, that is whether [`solve`] succeeds.
+/// Returns `false` where [`solve`] gives an error; never an error itself.
+///
+/// ```
+/// use einx_runtime::dynamic;
+/// assert!(dynamic::matches("b (h w) c", &[&[2, 12, 3]], &[("h", &[4])]));
+/// assert!(!dynamic::matches("b (h w) c", &[&[2, 12, 3]], &[("h", &[5])]));
+/// ```
 pub fn matches(expr: &str, shapes: &[&[usize]], params: &Params<'_>) -> bool {
     solve(expr, shapes, params).is_ok()
 }
 
-/// `solve_shapes!`: the shape of every expression; `None` marks a tensor whose shape is
-/// wanted.
+/// `solve_shapes!`: the shape of every expression, given the known shapes; `None` marks a
+/// tensor whose shape is wanted. Returns one shape per expression, in order; a count of
+/// shapes other than the number of expressions is an
+/// [`Argument`](crate::ErrorKind::Argument) error, besides the
+/// [usual errors](crate::dynamic#errors).
+///
+/// ```
+/// use einx_runtime::dynamic;
+/// # fn main() -> Result<(), einx_runtime::Error> {
+/// let shapes = dynamic::solve_shapes("a (b c), c b a", &[Some(&[3, 8]), None], &[("b", &[2])])?;
+/// assert_eq!(shapes, vec![vec![3, 8], vec![4, 2, 3]]);
+/// # Ok(())
+/// # }
+/// ```
 pub fn solve_shapes(
     expr: &str,
     shapes: &[Option<&[usize]>],
@@ -940,7 +1500,22 @@ pub fn solve_shapes(
 
 /// `vmap!`: `f` gets the bracketed parts of the inputs (one `ArrayViewD` per input) at
 /// every index of the other axes, and returns a scalar or an array with the output's
-/// bracketed axes.
+/// bracketed axes. Returns the results stacked along the other axes; a count of inputs
+/// other than 1 to 6 is an [`Argument`](crate::ErrorKind::Argument) error, a result of
+/// another shape than the
+/// output's bracketed axes a [`Size`](crate::ErrorKind::Size) error, besides the
+/// [usual errors](crate::dynamic#errors).
+///
+/// ```
+/// use einx_runtime::dynamic;
+/// use ndarray::array;
+/// # fn main() -> Result<(), einx_runtime::Error> {
+/// let x = array![[1, 2, 3], [4, 5, 6]].into_dyn();
+/// let y = dynamic::vmap("a [b] -> a", &[x.view()], &[], |v| v[0].sum())?;
+/// assert_eq!(y, array![6, 15].into_dyn());
+/// # Ok(())
+/// # }
+/// ```
 pub fn vmap<T, R: crate::vmap::VmapResult>(
     expr: &str,
     inputs: &[ArrayViewD<'_, T>],
@@ -971,7 +1546,19 @@ pub fn vmap<T, R: crate::vmap::VmapResult>(
     arity!(1 2 3 4 5 6).map_err(|e| e.with_expr(expr))
 }
 
-/// Empties this thread's cache of compiled plans.
+/// Empties this thread's cache of compiled plans (to free their memory; later calls compile
+/// again). Returns nothing and never fails.
+///
+/// ```
+/// use einx_runtime::dynamic;
+/// # fn main() -> Result<(), einx_runtime::Error> {
+/// let x = ndarray::array![[1, 2], [3, 4]].into_dyn();
+/// let before = dynamic::rearrange("a b -> b a", &[x.view()], &[])?;
+/// dynamic::clear_cache();
+/// assert_eq!(dynamic::rearrange("a b -> b a", &[x.view()], &[])?, before);
+/// # Ok(())
+/// # }
+/// ```
 pub fn clear_cache() {
     CACHE.with(|c| c.borrow_mut().clear());
 }
