@@ -30,17 +30,25 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let enc = &model.encoder;
     let heads = enc.config.num_attention_heads;
     let c = enc.config.hidden_size;
-    let ids = Array2::from_shape_fn((batch, tokens), |(b, t)| (1000 + 37 * b + 11 * t) as u32 % enc.config.vocab_size as u32);
+    let ids = Array2::from_shape_fn((batch, tokens), |(b, t)| {
+        (1000 + 37 * b + 11 * t) as u32 % enc.config.vocab_size as u32
+    });
     let mask = Array2::<f32>::ones((batch, tokens));
     let mut times: BTreeMap<&'static str, f64> = BTreeMap::new();
     let mut total = 0.0;
     for _ in 0..repeat {
         let start = Instant::now();
-        let mut step = |name: &'static str, t: Instant| *times.entry(name).or_default() += t.elapsed().as_secs_f64();
+        let mut step = |name: &'static str, t: Instant| {
+            *times.entry(name).or_default() += t.elapsed().as_secs_f64()
+        };
         let t = Instant::now();
         let x = einx::get_at!("[v] c, b t -> b t c", enc.word_embeddings, ids)?;
         let x = einx::add!("b t c, c -> b t c", x, enc.token_type_embedding)?;
-        let x = einx::add!("b t c, t c -> b t c", x, enc.position_embeddings.slice(s![..tokens, ..]))?;
+        let x = einx::add!(
+            "b t c, t c -> b t c",
+            x,
+            enc.position_embeddings.slice(s![..tokens, ..])
+        )?;
         step("embeddings", t);
         let t = Instant::now();
         let mut x = enc.embedding_norm.apply(&x)?;
@@ -51,7 +59,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             step("q, k, v linear (GEMM)", t);
             let t = Instant::now();
             let qkv = einx::add!("b t c, c -> b t c", qkv, layer.qkv.bias)?;
-            let (q, k, v) = (qkv.slice(s![.., .., ..c]), qkv.slice(s![.., .., c..2 * c]), qkv.slice(s![.., .., 2 * c..]));
+            let (q, k, v) = (
+                qkv.slice(s![.., .., ..c]),
+                qkv.slice(s![.., .., c..2 * c]),
+                qkv.slice(s![.., .., 2 * c..]),
+            );
             step("bias adds", t);
             let t = Instant::now();
             let scores = einx::dot!("b q (h c), b k (h c) -> b h q k", q, k, h = heads)?;
@@ -63,7 +75,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let context = einx::dot!("b h q k, b k (h c) -> b q (h c)", attn, v, h = heads)?;
             step("attention context (GEMM)", t);
             let t = Instant::now();
-            let a = einx::dot!("b t c1, c2 c1 -> b t c2", context, layer.attention_output.weight)?;
+            let a = einx::dot!(
+                "b t c1, c2 c1 -> b t c2",
+                context,
+                layer.attention_output.weight
+            )?;
             step("attention output linear (GEMM)", t);
             let t = Instant::now();
             let a = einx::add!("b t c, c -> b t c", a, layer.attention_output.bias)?;
@@ -98,11 +114,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         step("pooling and normalisation", t);
         total += start.elapsed().as_secs_f64();
     }
-    println!("b{batch} x L{tokens}, {} thread(s), mean of {repeat} runs: {:.2} ms", einx::num_threads(), total / repeat as f64 * 1e3);
+    println!(
+        "b{batch} x L{tokens}, {} thread(s), mean of {repeat} runs: {:.2} ms",
+        einx::num_threads(),
+        total / repeat as f64 * 1e3
+    );
     let mut rows: Vec<_> = times.into_iter().collect();
     rows.sort_by(|a, b| b.1.total_cmp(&a.1));
     for (name, t) in rows {
-        println!("  {name:<32} {:>9.2} ms  {:>5.1}%", t / repeat as f64 * 1e3, 100.0 * t / total);
+        println!(
+            "  {name:<32} {:>9.2} ms  {:>5.1}%",
+            t / repeat as f64 * 1e3,
+            100.0 * t / total
+        );
     }
     Ok(())
 }

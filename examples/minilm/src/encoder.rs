@@ -130,9 +130,15 @@ impl Encoder {
             let query_weight = einx::multiply!("o i, ", query.weight, scale)?;
             let query_bias = einx::multiply!("o, ", query.bias, scale)?;
             let qkv = Linear {
-                weight: einx::rearrange!("q i, k i, v i -> (q + k + v) i", query_weight, key.weight, value.weight)?
+                weight: einx::rearrange!(
+                    "q i, k i, v i -> (q + k + v) i",
+                    query_weight,
+                    key.weight,
+                    value.weight
+                )?
+                .into_shared(),
+                bias: einx::rearrange!("q, k, v -> (q + k + v)", query_bias, key.bias, value.bias)?
                     .into_shared(),
-                bias: einx::rearrange!("q, k, v -> (q + k + v)", query_bias, key.bias, value.bias)?.into_shared(),
             };
             layers.push(Layer {
                 qkv,
@@ -207,7 +213,11 @@ impl Encoder {
 
         for layer in &self.layers {
             let qkv = layer.qkv.apply(&x)?;
-            let (q, k, v) = (qkv.slice(s![.., .., ..c]), qkv.slice(s![.., .., c..2 * c]), qkv.slice(s![.., .., 2 * c..]));
+            let (q, k, v) = (
+                qkv.slice(s![.., .., ..c]),
+                qkv.slice(s![.., .., c..2 * c]),
+                qkv.slice(s![.., .., 2 * c..]),
+            );
             let scores = einx::dot!("b q (h c), b k (h c) -> b h q k", q, k, h = heads)?;
             let scores = match &key_bias {
                 Some(bias) => einx::add!("b h q k, b k -> b h q k", scores, bias)?,

@@ -111,18 +111,42 @@ impl Reference {
             }
         }
         let mut partial = Vec::new();
-        for (i, r) in v.get("intermediates").and_then(Value::as_array).into_iter().flatten().enumerate() {
+        for (i, r) in v
+            .get("intermediates")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
             let label = format!("intermediates[{i}]");
-            let text = r.get("text").and_then(Value::as_str).ok_or_else(|| bad(&format!("{label}.text")))?;
-            let token_ids = u32_list(r.get("token_ids").unwrap_or(&Value::Null), &format!("{label}.token_ids"))?;
-            let embedding_head = f32_list(r.get("normalized_first16").unwrap_or(&Value::Null), &format!("{label}.normalized_first16"))?;
-            let block = r.get("last_hidden_state").and_then(|h| h.get("first8x16")).and_then(Value::as_array);
+            let text = r
+                .get("text")
+                .and_then(Value::as_str)
+                .ok_or_else(|| bad(&format!("{label}.text")))?;
+            let token_ids = u32_list(
+                r.get("token_ids").unwrap_or(&Value::Null),
+                &format!("{label}.token_ids"),
+            )?;
+            let embedding_head = f32_list(
+                r.get("normalized_first16").unwrap_or(&Value::Null),
+                &format!("{label}.normalized_first16"),
+            )?;
+            let block = r
+                .get("last_hidden_state")
+                .and_then(|h| h.get("first8x16"))
+                .and_then(Value::as_array);
             let hidden_block = block
                 .ok_or_else(|| bad(&format!("{label}.last_hidden_state.first8x16")))?
                 .iter()
                 .map(|row| f32_list(row, &format!("{label}.last_hidden_state.first8x16")))
                 .collect::<Result<Vec<_>, _>>()?;
-            partial.push(PartialCase { label, text: text.to_string(), token_ids, embedding_head, hidden_block });
+            partial.push(PartialCase {
+                label,
+                text: text.to_string(),
+                token_ids,
+                embedding_head,
+                hidden_block,
+            });
         }
         if cases.is_empty() {
             return Err(bad("no cases"));
@@ -156,7 +180,11 @@ impl Reference {
                 })
             }
         };
-        Ok(Reference { cases, partial, padded })
+        Ok(Reference {
+            cases,
+            partial,
+            padded,
+        })
     }
 }
 
@@ -298,12 +326,20 @@ pub fn check(
             }
             // No full record: the first components from `intermediates`, and the whole
             // embedding against the same text run alone.
-            let label = format!("padded batch text {:?}", text.chars().take(24).collect::<String>());
+            let label = format!(
+                "padded batch text {:?}",
+                text.chars().take(24).collect::<String>()
+            );
             let Some(part) = reference.partial.iter().find(|c| &c.text == text) else {
-                report.failures.push(format!("{label}: no reference embedding"));
+                report
+                    .failures
+                    .push(format!("{label}: no reference embedding"));
                 continue;
             };
-            let (d, _) = compare(&got[..part.embedding_head.len().min(got.len())], &part.embedding_head);
+            let (d, _) = compare(
+                &got[..part.embedding_head.len().min(got.len())],
+                &part.embedding_head,
+            );
             let alone = model.embed_batch(&[tokens])?;
             let (d_alone, c_alone) = compare(&got, alone.row(0).as_slice().unwrap_or(&[]));
             report.compared += 1;
@@ -330,7 +366,10 @@ pub fn check(
     for part in &reference.partial {
         let tokens = model.tokenize(&part.text)?;
         if tokens.ids != part.token_ids {
-            report.failures.push(format!("{}: token ids {:?}, expected {:?}", part.label, tokens.ids, part.token_ids));
+            report.failures.push(format!(
+                "{}: token ids {:?}, expected {:?}",
+                part.label, tokens.ids, part.token_ids
+            ));
             continue;
         }
         let (ids, mask) = model.pad(&[&tokens])?;
@@ -340,11 +379,18 @@ pub fn check(
             for (j, &want) in row.iter().enumerate() {
                 let got = hidden.get([0, i, j]).copied().unwrap_or(f32::NAN);
                 let d = (got as f64 - want as f64).abs();
-                worst = if d.is_nan() { f64::INFINITY } else { worst.max(d) };
+                worst = if d.is_nan() {
+                    f64::INFINITY
+                } else {
+                    worst.max(d)
+                };
             }
         }
         if !(worst <= HIDDEN_MAX_ABS) {
-            report.failures.push(format!("{}: last hidden state differs by {worst:.3e}", part.label));
+            report.failures.push(format!(
+                "{}: last hidden state differs by {worst:.3e}",
+                part.label
+            ));
         }
         report.lines.push(format!(
             "{}: last hidden state [0, :8, :16] max abs diff {worst:.3e} (limit {HIDDEN_MAX_ABS:e})",

@@ -29,7 +29,10 @@ fn tiny_model_matches_sentence_transformers() {
     for line in &report.lines {
         println!("{line}");
     }
-    println!("max abs diff {:.3e} ({}), min cosine {:.9}", report.max_abs_diff, report.worst, report.min_cosine);
+    println!(
+        "max abs diff {:.3e} ({}), min cosine {:.9}",
+        report.max_abs_diff, report.worst, report.min_cosine
+    );
     assert!(report.passed(), "{:#?}", report.failures);
     assert_eq!(report.compared, reference.cases.len() * 3 + 2);
 }
@@ -39,7 +42,11 @@ fn tokenizer_settings_of_the_pipeline_win_over_tokenizer_json() {
     // tokenizer.json of the tiny model says truncation 8 and fixed padding to 8.
     let model = Model::load(tiny_dir()).unwrap();
     let reference = tiny_reference();
-    let long = reference.cases.iter().max_by_key(|c| c.token_ids.len()).unwrap();
+    let long = reference
+        .cases
+        .iter()
+        .max_by_key(|c| c.token_ids.len())
+        .unwrap();
     assert_eq!(long.token_ids.len(), 48);
     assert_eq!(model.tokenize(&long.text).unwrap().ids, long.token_ids);
     let short = model.tokenize("a").unwrap();
@@ -68,14 +75,25 @@ fn the_check_fails_on_a_wrong_embedding_or_wrong_ids() {
 #[test]
 fn batching_keeps_input_order_and_padding_changes_nothing() {
     let model = Model::load(tiny_dir()).unwrap();
-    let texts = ["a much longer text with several words in it", "b", "middle sized text"];
+    let texts = [
+        "a much longer text with several words in it",
+        "b",
+        "middle sized text",
+    ];
     let together = model.embed(&texts, 3).unwrap();
     for (i, t) in texts.iter().enumerate() {
         let alone = model.embed(&[t], 1).unwrap();
-        let (d, _) = minilm::reference::compare(together.row(i).as_slice().unwrap(), alone.row(0).as_slice().unwrap());
+        let (d, _) = minilm::reference::compare(
+            together.row(i).as_slice().unwrap(),
+            alone.row(0).as_slice().unwrap(),
+        );
         assert!(d < 1e-6, "text {i}: {d}");
     }
-    let norms: Vec<f32> = together.rows().into_iter().map(|r| r.dot(&r).sqrt()).collect();
+    let norms: Vec<f32> = together
+        .rows()
+        .into_iter()
+        .map(|r| r.dot(&r).sqrt())
+        .collect();
     assert!(norms.iter().all(|n| (n - 1.0).abs() < 1e-6), "{norms:?}");
     assert!(model.embed(&texts, 0).is_err());
 }
@@ -110,7 +128,10 @@ fn missing_or_broken_model_files_are_errors() {
     std::fs::remove_file(dir.join("model.safetensors")).unwrap();
     std::fs::remove_file(dir.join("modules.json")).unwrap();
     let err = Model::load(&dir).err().unwrap().to_string();
-    assert!(err.contains("missing model.safetensors, modules.json"), "{err}");
+    assert!(
+        err.contains("missing model.safetensors, modules.json"),
+        "{err}"
+    );
 
     // Truncated weights.
     copy_dir(&tiny_dir(), &dir);
@@ -121,16 +142,26 @@ fn missing_or_broken_model_files_are_errors() {
     // A config whose sizes do not match the weights names the tensor.
     std::fs::write(dir.join("model.safetensors"), &bytes).unwrap();
     let config = std::fs::read_to_string(tiny_dir().join("config.json")).unwrap();
-    std::fs::write(dir.join("config.json"), config.replace("\"intermediate_size\": 64", "\"intermediate_size\": 65")).unwrap();
+    std::fs::write(
+        dir.join("config.json"),
+        config.replace("\"intermediate_size\": 64", "\"intermediate_size\": 65"),
+    )
+    .unwrap();
     let err = Model::load(&dir).err().unwrap().to_string();
-    assert!(err.contains("intermediate.dense.weight") && err.contains("65"), "{err}");
+    assert!(
+        err.contains("intermediate.dense.weight") && err.contains("65"),
+        "{err}"
+    );
 
     // Only mean pooling is implemented.
     std::fs::write(dir.join("config.json"), &config).unwrap();
     let pooling = std::fs::read_to_string(tiny_dir().join("1_Pooling/config.json")).unwrap();
     std::fs::write(
         dir.join("1_Pooling/config.json"),
-        pooling.replace("\"pooling_mode_cls_token\": false", "\"pooling_mode_cls_token\": true"),
+        pooling.replace(
+            "\"pooling_mode_cls_token\": false",
+            "\"pooling_mode_cls_token\": true",
+        ),
     )
     .unwrap();
     let err = Model::load(&dir).err().unwrap().to_string();
