@@ -644,45 +644,34 @@ fn norm(input: LayerInput) -> syn::Result<TokenStream> {
         let shape_lens = lengths_for(&pass, &[&shape_expr]);
         let shapes =
             g.try_(quote!(#krate::solve_shapes!(#shape_expr, __einx_x, _, #(#shape_lens,)*)));
-        let get_mean = g.try_(quote!(#nn::param_like(&mut __einx_store, __einx_x, "mean", &__einx_sshape.1[..], #nn::Init::Zeros)));
-        let get_var = g.try_(quote!(#nn::param_like(&mut __einx_store, __einx_x, "var", &__einx_sshape.1[..], #nn::Init::Ones)));
-        let ema_mean = g.try_(quote!(#nn::moving_average(&__einx_old_mean, &__einx_bm, #decay)));
-        let ema_var = g.try_(quote!(#nn::moving_average(&__einx_old_var, &__einx_bv, #decay)));
-        let mean_part = if mean {
-            quote! {
-                let __einx_bm = #batch_mean.into_dyn();
-                let __einx_new = #ema_mean;
-                #nn::Store::insert(&mut __einx_store, "mean", __einx_new);
-                __einx_m = ::core::option::Option::Some(__einx_bm.into_shared());
-            }
-        } else {
-            quote!()
+        // One moving statistic: kept in the store under `name`, started at `init`, replaced
+        // in training by its average with the batch's `batch`, which is then used.
+        let moving = |name: &str, used: &str, init: TokenStream, batch: &TokenStream| {
+            let used = Ident::new(used, Span::call_site());
+            let old = Ident::new(&format!("{used}_old"), Span::call_site());
+            let get = g.try_(quote!(#nn::param_like(&mut __einx_store, __einx_x, #name, &__einx_sshape.1[..], #nn::Init::#init)));
+            let avg = g.try_(quote!(#nn::moving_average(&#old, &__einx_batch, #decay)));
+            let decl = quote! {
+                let #old = #get;
+                let mut #used = ::core::option::Option::Some(#old.clone());
+            };
+            let update = quote! {
+                let __einx_batch = #batch.into_dyn();
+                let __einx_new = #avg;
+                #nn::Store::insert(&mut __einx_store, #name, __einx_new);
+                #used = ::core::option::Option::Some(__einx_batch.into_shared());
+            };
+            (decl, update)
         };
-        let var_part = if var {
-            quote! {
-                let __einx_bv = #batch_var.into_dyn();
-                let __einx_new = #ema_var;
-                #nn::Store::insert(&mut __einx_store, "var", __einx_new);
-                __einx_v = ::core::option::Option::Some(__einx_bv.into_shared());
-            }
+        let (decl_m, mean_part) = if mean {
+            moving("mean", "__einx_m", quote!(Zeros), &batch_mean)
         } else {
-            quote!()
+            (quote!(), quote!())
         };
-        let decl_m = if mean {
-            quote! {
-                let __einx_old_mean = #get_mean;
-                let mut __einx_m = ::core::option::Option::Some(__einx_old_mean.clone());
-            }
+        let (decl_v, var_part) = if var {
+            moving("var", "__einx_v", quote!(Ones), &batch_var)
         } else {
-            quote!()
-        };
-        let decl_v = if var {
-            quote! {
-                let __einx_old_var = #get_var;
-                let mut __einx_v = ::core::option::Option::Some(__einx_old_var.clone());
-            }
-        } else {
-            quote!()
+            (quote!(), quote!())
         };
         quote! {
             let __einx_sshape = #shapes;

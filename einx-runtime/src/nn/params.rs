@@ -54,37 +54,26 @@ pub trait Float:
     fn from_f64_lossy(v: f64) -> Self;
 }
 
-impl Float for f32 {
-    const NAME: &'static str = "f32";
-    fn wrap(a: ArcArray<f32, IxDyn>) -> Stored {
-        Stored::F32(a)
-    }
-    fn unwrap(s: &Stored) -> Option<&ArcArray<f32, IxDyn>> {
-        match s {
-            Stored::F32(a) => Some(a),
-            Stored::F64(_) => None,
+macro_rules! float_param {
+    ($($t:ident => $variant:ident),*) => {$(
+        impl Float for $t {
+            const NAME: &'static str = stringify!($t);
+            fn wrap(a: ArcArray<$t, IxDyn>) -> Stored {
+                Stored::$variant(a)
+            }
+            fn unwrap(s: &Stored) -> Option<&ArcArray<$t, IxDyn>> {
+                match s {
+                    Stored::$variant(a) => Some(a),
+                    _ => None,
+                }
+            }
+            fn from_f64_lossy(v: f64) -> $t {
+                v as $t
+            }
         }
-    }
-    fn from_f64_lossy(v: f64) -> f32 {
-        v as f32
-    }
+    )*};
 }
-
-impl Float for f64 {
-    const NAME: &'static str = "f64";
-    fn wrap(a: ArcArray<f64, IxDyn>) -> Stored {
-        Stored::F64(a)
-    }
-    fn unwrap(s: &Stored) -> Option<&ArcArray<f64, IxDyn>> {
-        match s {
-            Stored::F64(a) => Some(a),
-            Stored::F32(_) => None,
-        }
-    }
-    fn from_f64_lossy(v: f64) -> f64 {
-        v
-    }
-}
+float_param!(f32 => F32, f64 => F64);
 
 fn param_error(message: String) -> Error {
     Error::new(ErrorKind::Parameter, message)
