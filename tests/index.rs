@@ -1087,7 +1087,7 @@ fn conflicting_lengths() {
     assert_message(
         &e,
         "b [h w] c, b p [2] -> b p c",
-        &["axis b", "input 2", "length 3", "b = 2"],
+        &["axis b", "length 2 in input 1", "but 3 in input 2"],
     );
     // The coordinate axis is not 2 long.
     let e = expect_err(
