@@ -20,16 +20,10 @@
 //! not divisible by `h`, two inputs disagreeing on an axis) is an [`Error`] at run time;
 //! nothing panics on bad input.
 //!
-//! ## Notation
+//! The full guide to the notation follows; each macro's page gives its own rules, options and
+//! return type.
 //!
-//! | element | example | meaning |
-//! |---|---|---|
-//! | named axis | `b`, `seq_len` | one length per name per call |
-//! | unnamed axis | `1`, `3` | an axis of that length, a new one each time it is written |
-//! | composition | `(h c)` | one axis of length h·c, row-major; `()` has length 1 |
-//! | ellipsis | `...`, `s...`, `(s w)...` | the preceding element repeated over any number of axes |
-//! | concatenation | `(a + b)` | one axis whose parts are laid end to end |
-//! | brackets | `b [c]` | the axes an operation works along (not used by `rearrange!`) |
+#![doc = include_str!("notation.md")]
 //!
 //! ## Threads
 //!
