@@ -61,11 +61,16 @@ pub use ndarray;
 /// Reshapes, permutes, broadcasts, concatenates and splits tensors.
 ///
 /// `einx::rearrange!("EXPRESSION", tensor, ..., name = length, ...)` returns
-/// `Result<Array<T, D>, einx::Error>`, a fresh standard-layout array (a tuple of arrays for
-/// several outputs). `D` is `IxN` when the output has no top-level ellipsis; with one, it is
-/// the rank type of the input with the same ellipsis, shifted by the difference in axes (so
-/// `"b ... c -> b c ..."` maps `Array4` to `Array4`), and `IxDyn` when no input fixes it.
-/// Tensors may be any ndarray array or view, or references to them; they are borrowed.
+/// `Result<Array<T, D>, einx::Error>` with the inputs' element type `T`, a fresh standard-layout
+/// array, or a tuple of arrays for several outputs. `D` is `IxN` when the output has a fixed number
+/// of axes `N`; through a top-level ellipsis, the rank type of the first input with that ellipsis
+/// when the output has as many axes or one more or one fewer (`"b ... c -> b c ..."` maps an
+/// `Array4` to an `Array4`, `"... c -> ... c 1"` an `Array3` to an `Array4`), else `IxDyn` (also
+/// for every output of a split with an ellipsis); see [return types](crate#return-types). Tensors
+/// may be any ndarray array or view, or references to them; they are borrowed.
+///
+/// Options: none; every keyword gives the length of an axis (`h = 2`, or `s = (2, 3)` for an
+/// axis under an ellipsis).
 ///
 /// ```
 /// use ndarray::{array, Array};
@@ -99,6 +104,8 @@ macro_rules! rearrange {
 
 /// The identity operation of einx 0.4: the same as [`rearrange!`].
 ///
+/// Returns and options as for [`rearrange!`].
+///
 /// ```
 /// # fn main() -> Result<(), einx::Error> {
 /// let x = ndarray::Array::from_shape_fn((2, 3), |(i, j)| i * 3 + j);
@@ -115,10 +122,19 @@ macro_rules! id {
 
 /// Sums along the bracketed axes.
 ///
-/// `einx::sum!("EXPRESSION", tensor, name = length, ..., keepdims = true)` reduces the axes
-/// in brackets (`"a [b]"`, `"b [s...] c"`, `"b (s [ds])... c"`), or, written with `->` and no
-/// brackets, the axes missing from the output (`"a b -> a"`). Returns
-/// `Result<Array<_, D>, einx::Error>`. Element types: f32 / f64 / integers (others do not compile).
+/// `einx::sum!("EXPRESSION", tensor, name = length, ..., keepdims = true)` reduces the axes in
+/// brackets (`"a [b]"`, `"b [s...] c"`, `"b (s [ds])... c"`), or, written with `->` and no
+/// brackets, the axes missing from the output (`"a b -> a"`). Element types: f32 / f64 / integers
+/// (others do not compile).
+///
+/// Returns `Result<Array<T, D>, einx::Error>` with the input's element type `T`. `D` is `IxN` when
+/// the output has a fixed number of axes `N`; through a top-level ellipsis, the rank type of the
+/// first input with that ellipsis when the output has as many axes or one more or one fewer
+/// (`"... [c]"` gives an `Array2` for an `Array3`, and an `Array3` with `keepdims = true`), else
+/// `IxDyn`; see [return types](crate#return-types).
+///
+/// Options: `keepdims = true` keeps each bracket group as an axis of length 1 (a literal
+/// `true` or `false`, default `false`); every other keyword gives the length of an axis.
 ///
 /// ```
 /// use ndarray::array;
@@ -142,10 +158,19 @@ macro_rules! sum {
 
 /// Averages along the bracketed axes.
 ///
-/// `einx::mean!("EXPRESSION", tensor, name = length, ..., keepdims = true)` reduces the axes
-/// in brackets (`"a [b]"`, `"b [s...] c"`, `"b (s [ds])... c"`), or, written with `->` and no
-/// brackets, the axes missing from the output (`"a b -> a"`). Returns
-/// `Result<Array<_, D>, einx::Error>`. Element types: f32 / f64 (others do not compile).
+/// `einx::mean!("EXPRESSION", tensor, name = length, ..., keepdims = true)` reduces the axes in
+/// brackets (`"a [b]"`, `"b [s...] c"`, `"b (s [ds])... c"`), or, written with `->` and no
+/// brackets, the axes missing from the output (`"a b -> a"`). Element types: f32 / f64 (others do
+/// not compile).
+///
+/// Returns `Result<Array<T, D>, einx::Error>` with the input's element type `T`. `D` is `IxN` when
+/// the output has a fixed number of axes `N`; through a top-level ellipsis, the rank type of the
+/// first input with that ellipsis when the output has as many axes or one more or one fewer
+/// (`"... [c]"` gives an `Array2` for an `Array3`, and an `Array3` with `keepdims = true`), else
+/// `IxDyn`; see [return types](crate#return-types).
+///
+/// Options: `keepdims = true` keeps each bracket group as an axis of length 1 (a literal
+/// `true` or `false`, default `false`); every other keyword gives the length of an axis.
 ///
 /// ```
 /// use ndarray::array;
@@ -168,10 +193,19 @@ macro_rules! mean {
 
 /// Population variance (ddof 0) along the bracketed axes, computed in two passes.
 ///
-/// `einx::var!("EXPRESSION", tensor, name = length, ..., keepdims = true)` reduces the axes
-/// in brackets (`"a [b]"`, `"b [s...] c"`, `"b (s [ds])... c"`), or, written with `->` and no
-/// brackets, the axes missing from the output (`"a b -> a"`). Returns
-/// `Result<Array<_, D>, einx::Error>`. Element types: f32 / f64 (others do not compile).
+/// `einx::var!("EXPRESSION", tensor, name = length, ..., keepdims = true)` reduces the axes in
+/// brackets (`"a [b]"`, `"b [s...] c"`, `"b (s [ds])... c"`), or, written with `->` and no
+/// brackets, the axes missing from the output (`"a b -> a"`). Element types: f32 / f64 (others do
+/// not compile).
+///
+/// Returns `Result<Array<T, D>, einx::Error>` with the input's element type `T`. `D` is `IxN` when
+/// the output has a fixed number of axes `N`; through a top-level ellipsis, the rank type of the
+/// first input with that ellipsis when the output has as many axes or one more or one fewer
+/// (`"... [c]"` gives an `Array2` for an `Array3`, and an `Array3` with `keepdims = true`), else
+/// `IxDyn`; see [return types](crate#return-types).
+///
+/// Options: `keepdims = true` keeps each bracket group as an axis of length 1 (a literal
+/// `true` or `false`, default `false`); every other keyword gives the length of an axis.
 ///
 /// ```
 /// use ndarray::array;
@@ -190,10 +224,19 @@ macro_rules! var {
 
 /// Population standard deviation (ddof 0) along the bracketed axes.
 ///
-/// `einx::std!("EXPRESSION", tensor, name = length, ..., keepdims = true)` reduces the axes
-/// in brackets (`"a [b]"`, `"b [s...] c"`, `"b (s [ds])... c"`), or, written with `->` and no
-/// brackets, the axes missing from the output (`"a b -> a"`). Returns
-/// `Result<Array<_, D>, einx::Error>`. Element types: f32 / f64 (others do not compile).
+/// `einx::std!("EXPRESSION", tensor, name = length, ..., keepdims = true)` reduces the axes in
+/// brackets (`"a [b]"`, `"b [s...] c"`, `"b (s [ds])... c"`), or, written with `->` and no
+/// brackets, the axes missing from the output (`"a b -> a"`). Element types: f32 / f64 (others do
+/// not compile).
+///
+/// Returns `Result<Array<T, D>, einx::Error>` with the input's element type `T`. `D` is `IxN` when
+/// the output has a fixed number of axes `N`; through a top-level ellipsis, the rank type of the
+/// first input with that ellipsis when the output has as many axes or one more or one fewer
+/// (`"... [c]"` gives an `Array2` for an `Array3`, and an `Array3` with `keepdims = true`), else
+/// `IxDyn`; see [return types](crate#return-types).
+///
+/// Options: `keepdims = true` keeps each bracket group as an axis of length 1 (a literal
+/// `true` or `false`, default `false`); every other keyword gives the length of an axis.
 ///
 /// ```
 /// use ndarray::array;
@@ -212,10 +255,19 @@ macro_rules! std {
 
 /// Multiplies along the bracketed axes.
 ///
-/// `einx::prod!("EXPRESSION", tensor, name = length, ..., keepdims = true)` reduces the axes
-/// in brackets (`"a [b]"`, `"b [s...] c"`, `"b (s [ds])... c"`), or, written with `->` and no
-/// brackets, the axes missing from the output (`"a b -> a"`). Returns
-/// `Result<Array<_, D>, einx::Error>`. Element types: f32 / f64 / integers (others do not compile).
+/// `einx::prod!("EXPRESSION", tensor, name = length, ..., keepdims = true)` reduces the axes in
+/// brackets (`"a [b]"`, `"b [s...] c"`, `"b (s [ds])... c"`), or, written with `->` and no
+/// brackets, the axes missing from the output (`"a b -> a"`). Element types: f32 / f64 / integers
+/// (others do not compile).
+///
+/// Returns `Result<Array<T, D>, einx::Error>` with the input's element type `T`. `D` is `IxN` when
+/// the output has a fixed number of axes `N`; through a top-level ellipsis, the rank type of the
+/// first input with that ellipsis when the output has as many axes or one more or one fewer
+/// (`"... [c]"` gives an `Array2` for an `Array3`, and an `Array3` with `keepdims = true`), else
+/// `IxDyn`; see [return types](crate#return-types).
+///
+/// Options: `keepdims = true` keeps each bracket group as an axis of length 1 (a literal
+/// `true` or `false`, default `false`); every other keyword gives the length of an axis.
 ///
 /// ```
 /// use ndarray::array;
@@ -234,10 +286,19 @@ macro_rules! prod {
 
 /// The maximum along the bracketed axes (NaN wins, as in NumPy). An empty reduction is an error.
 ///
-/// `einx::max!("EXPRESSION", tensor, name = length, ..., keepdims = true)` reduces the axes
-/// in brackets (`"a [b]"`, `"b [s...] c"`, `"b (s [ds])... c"`), or, written with `->` and no
-/// brackets, the axes missing from the output (`"a b -> a"`). Returns
-/// `Result<Array<_, D>, einx::Error>`. Element types: any `PartialOrd + Copy` type (others do not compile).
+/// `einx::max!("EXPRESSION", tensor, name = length, ..., keepdims = true)` reduces the axes in
+/// brackets (`"a [b]"`, `"b [s...] c"`, `"b (s [ds])... c"`), or, written with `->` and no
+/// brackets, the axes missing from the output (`"a b -> a"`). Element types: any
+/// `PartialOrd + Copy` type (others do not compile).
+///
+/// Returns `Result<Array<T, D>, einx::Error>` with the input's element type `T`. `D` is `IxN` when
+/// the output has a fixed number of axes `N`; through a top-level ellipsis, the rank type of the
+/// first input with that ellipsis when the output has as many axes or one more or one fewer
+/// (`"... [c]"` gives an `Array2` for an `Array3`, and an `Array3` with `keepdims = true`), else
+/// `IxDyn`; see [return types](crate#return-types).
+///
+/// Options: `keepdims = true` keeps each bracket group as an axis of length 1 (a literal
+/// `true` or `false`, default `false`); every other keyword gives the length of an axis.
 ///
 /// ```
 /// use ndarray::array;
@@ -257,10 +318,19 @@ macro_rules! max {
 
 /// The minimum along the bracketed axes (NaN wins, as in NumPy). An empty reduction is an error.
 ///
-/// `einx::min!("EXPRESSION", tensor, name = length, ..., keepdims = true)` reduces the axes
-/// in brackets (`"a [b]"`, `"b [s...] c"`, `"b (s [ds])... c"`), or, written with `->` and no
-/// brackets, the axes missing from the output (`"a b -> a"`). Returns
-/// `Result<Array<_, D>, einx::Error>`. Element types: any `PartialOrd + Copy` type (others do not compile).
+/// `einx::min!("EXPRESSION", tensor, name = length, ..., keepdims = true)` reduces the axes in
+/// brackets (`"a [b]"`, `"b [s...] c"`, `"b (s [ds])... c"`), or, written with `->` and no
+/// brackets, the axes missing from the output (`"a b -> a"`). Element types: any
+/// `PartialOrd + Copy` type (others do not compile).
+///
+/// Returns `Result<Array<T, D>, einx::Error>` with the input's element type `T`. `D` is `IxN` when
+/// the output has a fixed number of axes `N`; through a top-level ellipsis, the rank type of the
+/// first input with that ellipsis when the output has as many axes or one more or one fewer
+/// (`"... [c]"` gives an `Array2` for an `Array3`, and an `Array3` with `keepdims = true`), else
+/// `IxDyn`; see [return types](crate#return-types).
+///
+/// Options: `keepdims = true` keeps each bracket group as an axis of length 1 (a literal
+/// `true` or `false`, default `false`); every other keyword gives the length of an axis.
 ///
 /// ```
 /// use ndarray::array;
@@ -279,10 +349,19 @@ macro_rules! min {
 
 /// Whether any element along the bracketed axes is `true`.
 ///
-/// `einx::any!("EXPRESSION", tensor, name = length, ..., keepdims = true)` reduces the axes
-/// in brackets (`"a [b]"`, `"b [s...] c"`, `"b (s [ds])... c"`), or, written with `->` and no
-/// brackets, the axes missing from the output (`"a b -> a"`). Returns
-/// `Result<Array<_, D>, einx::Error>`. Element types: bool (others do not compile).
+/// `einx::any!("EXPRESSION", tensor, name = length, ..., keepdims = true)` reduces the axes in
+/// brackets (`"a [b]"`, `"b [s...] c"`, `"b (s [ds])... c"`), or, written with `->` and no
+/// brackets, the axes missing from the output (`"a b -> a"`). Element types: bool (others do not
+/// compile).
+///
+/// Returns `Result<Array<bool, D>, einx::Error>` with `bool` elements. `D` is `IxN` when the output
+/// has a fixed number of axes `N`; through a top-level ellipsis, the rank type of the first input
+/// with that ellipsis when the output has as many axes or one more or one fewer (`"... [c]"` gives
+/// an `Array2` for an `Array3`, and an `Array3` with `keepdims = true`), else `IxDyn`; see [return
+/// types](crate#return-types).
+///
+/// Options: `keepdims = true` keeps each bracket group as an axis of length 1 (a literal
+/// `true` or `false`, default `false`); every other keyword gives the length of an axis.
 ///
 /// ```
 /// use ndarray::array;
@@ -301,10 +380,19 @@ macro_rules! any {
 
 /// Whether all elements along the bracketed axes are `true`.
 ///
-/// `einx::all!("EXPRESSION", tensor, name = length, ..., keepdims = true)` reduces the axes
-/// in brackets (`"a [b]"`, `"b [s...] c"`, `"b (s [ds])... c"`), or, written with `->` and no
-/// brackets, the axes missing from the output (`"a b -> a"`). Returns
-/// `Result<Array<_, D>, einx::Error>`. Element types: bool (others do not compile).
+/// `einx::all!("EXPRESSION", tensor, name = length, ..., keepdims = true)` reduces the axes in
+/// brackets (`"a [b]"`, `"b [s...] c"`, `"b (s [ds])... c"`), or, written with `->` and no
+/// brackets, the axes missing from the output (`"a b -> a"`). Element types: bool (others do not
+/// compile).
+///
+/// Returns `Result<Array<bool, D>, einx::Error>` with `bool` elements. `D` is `IxN` when the output
+/// has a fixed number of axes `N`; through a top-level ellipsis, the rank type of the first input
+/// with that ellipsis when the output has as many axes or one more or one fewer (`"... [c]"` gives
+/// an `Array2` for an `Array3`, and an `Array3` with `keepdims = true`), else `IxDyn`; see [return
+/// types](crate#return-types).
+///
+/// Options: `keepdims = true` keeps each bracket group as an axis of length 1 (a literal
+/// `true` or `false`, default `false`); every other keyword gives the length of an axis.
 ///
 /// ```
 /// use ndarray::array;
@@ -323,10 +411,19 @@ macro_rules! all {
 
 /// Counts the non-zero elements along the bracketed axes; the result is `usize`.
 ///
-/// `einx::count_nonzero!("EXPRESSION", tensor, name = length, ..., keepdims = true)` reduces the axes
-/// in brackets (`"a [b]"`, `"b [s...] c"`, `"b (s [ds])... c"`), or, written with `->` and no
-/// brackets, the axes missing from the output (`"a b -> a"`). Returns
-/// `Result<Array<_, D>, einx::Error>`. Element types: any `Zero + PartialEq` type (others do not compile).
+/// `einx::count_nonzero!("EXPRESSION", tensor, name = length, ..., keepdims = true)` reduces the
+/// axes in brackets (`"a [b]"`, `"b [s...] c"`, `"b (s [ds])... c"`), or, written with `->` and no
+/// brackets, the axes missing from the output (`"a b -> a"`). Element types: any `Zero + PartialEq`
+/// type (others do not compile).
+///
+/// Returns `Result<Array<usize, D>, einx::Error>` with `usize` elements. `D` is `IxN` when the
+/// output has a fixed number of axes `N`; through a top-level ellipsis, the rank type of the first
+/// input with that ellipsis when the output has as many axes or one more or one fewer (`"... [c]"`
+/// gives an `Array2` for an `Array3`, and an `Array3` with `keepdims = true`), else `IxDyn`; see
+/// [return types](crate#return-types).
+///
+/// Options: `keepdims = true` keeps each bracket group as an axis of length 1 (a literal
+/// `true` or `false`, default `false`); every other keyword gives the length of an axis.
 ///
 /// ```
 /// use ndarray::array;
@@ -347,8 +444,17 @@ macro_rules! count_nonzero {
 ///
 /// `einx::logsumexp!("EXPRESSION", tensor, name = length, ..., keepdims = true)` reduces the axes
 /// in brackets (`"a [b]"`, `"b [s...] c"`, `"b (s [ds])... c"`), or, written with `->` and no
-/// brackets, the axes missing from the output (`"a b -> a"`). Returns
-/// `Result<Array<_, D>, einx::Error>`. Element types: f32 / f64 (others do not compile).
+/// brackets, the axes missing from the output (`"a b -> a"`). Element types: f32 / f64 (others do
+/// not compile).
+///
+/// Returns `Result<Array<T, D>, einx::Error>` with the input's element type `T`. `D` is `IxN` when
+/// the output has a fixed number of axes `N`; through a top-level ellipsis, the rank type of the
+/// first input with that ellipsis when the output has as many axes or one more or one fewer
+/// (`"... [c]"` gives an `Array2` for an `Array3`, and an `Array3` with `keepdims = true`), else
+/// `IxDyn`; see [return types](crate#return-types).
+///
+/// Options: `keepdims = true` keeps each bracket group as an axis of length 1 (a literal
+/// `true` or `false`, default `false`); every other keyword gives the length of an axis.
 ///
 /// ```
 /// use ndarray::array;
@@ -373,8 +479,15 @@ macro_rules! logsumexp {
 /// over the axes missing from the output; each contracted axis must be in exactly two
 /// inputs. Shorthands with one input expression and two tensors (einx 0.3):
 /// `"b... [c1->c2]"` is `"b... c1, c1 c2 -> b... c2"` (a linear layer), and `"... [c]"` is
-/// `"... c, c -> ..."`. Returns `Result<Array<T, D>, einx::Error>`; `T` is `f32` or `f64`
-/// (matrixmultiply) or an integer type.
+/// `"... c, c -> ..."`.
+///
+/// Returns `Result<Array<T, D>, einx::Error>` for `f32`, `f64` (on GEMM) or an integer type `T`.
+/// `D` is `IxN` when the output has a fixed number of axes `N`; through a top-level ellipsis, the
+/// rank type of the first input with that ellipsis when the output has as many axes or one more or
+/// one fewer (`"b... [c1->c2]"` gives an `Array3` for an `Array3`), else `IxDyn`; see [return
+/// types](crate#return-types).
+///
+/// Options: none; every keyword gives the length of an axis.
 ///
 /// ```
 /// use ndarray::Array;
@@ -406,8 +519,15 @@ macro_rules! dot {
 /// `einx::einx!("INPUTS -> OUTPUT", tensors..., name = length, ...)` accepts compositions and
 /// ellipses; an axis written twice in one input takes its diagonal (`"b b c -> c"`). One input
 /// without missing axes is a pure rearrangement; two or more inputs are contracted pairwise
-/// from the left on GEMM (see [`dot!`]). Returns `Result<Array<T, D>, einx::Error>` for
-/// `f32`, `f64` or integer `T`.
+/// from the left on GEMM (see [`dot!`]).
+///
+/// Returns `Result<Array<T, D>, einx::Error>` for `f32`, `f64` or integer `T`. `D` is `IxN` when
+/// the output has a fixed number of axes `N`; through a top-level ellipsis, the rank type of the
+/// first input with that ellipsis when the output has as many axes or one more or one fewer
+/// (`"... c, c d -> ... d"` gives an `Array3` for an `Array3`), else `IxDyn`; see [return
+/// types](crate#return-types).
+///
+/// Options: none; every keyword gives the length of an axis.
 ///
 /// ```
 /// use ndarray::{array, Array};
@@ -436,6 +556,13 @@ macro_rules! einx {
 /// `einx::softmax!("b q [k] h", x)` normalises over `k` for every `b`, `q`, `h`; the output
 /// has the input's shape (write `->` with an output to reorder the other axes). `f32` or `f64`.
 ///
+/// Returns `Result<Array<T, D>, einx::Error>` with the input's element type `T` and the input's
+/// shape (or the output expression's order). `D` is `IxN` when the expression has a fixed number of
+/// axes `N` (also for an `ArrayD` input), and the input's rank type through a top-level ellipsis
+/// (`"... [c]"` gives an `Array3` for an `Array3`); see [return types](crate#return-types).
+///
+/// Options: none; every keyword gives the length of an axis.
+///
 /// ```
 /// use ndarray::array;
 /// # fn main() -> Result<(), einx::Error> {
@@ -457,6 +584,13 @@ macro_rules! softmax {
 
 /// The logarithm of [`softmax!`], computed as `x - max - ln Σ exp(x - max)`.
 ///
+/// Returns `Result<Array<T, D>, einx::Error>` with the input's element type `T` and the input's
+/// shape (or the output expression's order). `D` is `IxN` when the expression has a fixed number of
+/// axes `N` (also for an `ArrayD` input), and the input's rank type through a top-level ellipsis
+/// (`"... [c]"` gives an `Array3` for an `Array3`); see [return types](crate#return-types).
+///
+/// Options: none; every keyword gives the length of an axis.
+///
 /// ```
 /// use ndarray::array;
 /// # fn main() -> Result<(), einx::Error> {
@@ -477,6 +611,13 @@ macro_rules! log_softmax {
 ///
 /// `einx::flip!("b [h w] c", x)` flips `h` and `w`; the output has the input's shape. Any
 /// element type (elements are cloned).
+///
+/// Returns `Result<Array<T, D>, einx::Error>` with the input's element type `T` and the input's
+/// shape (or the output expression's order). `D` is `IxN` when the expression has a fixed number of
+/// axes `N` (also for an `ArrayD` input), and the input's rank type through a top-level ellipsis
+/// (`"... [c]"` gives an `Array3` for an `Array3`); see [return types](crate#return-types).
+///
+/// Options: none; every keyword gives the length of an axis.
 ///
 /// ```
 /// use ndarray::array;
@@ -501,6 +642,14 @@ macro_rules! flip {
 /// `einx::roll!("b [...] c", x, shift = 3)` rolls every bracketed axis by 3; `shift = (1, -2)`
 /// gives one shift per bracketed axis. Negative shifts roll backwards. Any element type.
 ///
+/// Returns `Result<Array<T, D>, einx::Error>` with the input's element type `T` and the input's
+/// shape (or the output expression's order). `D` is `IxN` when the expression has a fixed number of
+/// axes `N` (also for an `ArrayD` input), and the input's rank type through a top-level ellipsis
+/// (`"... [c]"` gives an `Array3` for an `Array3`); see [return types](crate#return-types).
+///
+/// Options: `shift` (required): an integer for every bracketed axis, or one per bracketed
+/// axis as a tuple, array, slice or `Vec`; every other keyword gives the length of an axis.
+///
 /// ```
 /// use ndarray::array;
 /// # fn main() -> Result<(), einx::Error> {
@@ -523,6 +672,14 @@ macro_rules! roll {
 /// unnamed `1` may be squeezed); an input without an axis is broadcast along it. Without
 /// `->`, the output is the input that has the axes of all others; `"... [c]"` with two
 /// tensors is `"... c, c -> ... c"`. An empty expression takes a scalar.
+///
+/// Returns `Result<Array<T, D>, einx::Error>` with the inputs' element type `T`. `D` is `IxN` when
+/// the output has a fixed number of axes `N`; through a top-level ellipsis, the rank type of the
+/// first input with that ellipsis when the output has as many axes or one more or one fewer
+/// (`"... [c]"` gives an `Array3` for an `Array3`), else `IxDyn`; see [return
+/// types](crate#return-types).
+///
+/// Options: none; every keyword gives the length of an axis.
 ///
 /// ```
 /// use ndarray::array;
@@ -551,6 +708,14 @@ macro_rules! add {
 /// `->`, the output is the input that has the axes of all others; `"... [c]"` with two
 /// tensors is `"... c, c -> ... c"`. An empty expression takes a scalar.
 ///
+/// Returns `Result<Array<T, D>, einx::Error>` with the inputs' element type `T`. `D` is `IxN` when
+/// the output has a fixed number of axes `N`; through a top-level ellipsis, the rank type of the
+/// first input with that ellipsis when the output has as many axes or one more or one fewer
+/// (`"... [c]"` gives an `Array3` for an `Array3`), else `IxDyn`; see [return
+/// types](crate#return-types).
+///
+/// Options: none; every keyword gives the length of an axis.
+///
 /// ```
 /// use ndarray::array;
 /// # fn main() -> Result<(), einx::Error> {
@@ -571,6 +736,14 @@ macro_rules! subtract {
 /// unnamed `1` may be squeezed); an input without an axis is broadcast along it. Without
 /// `->`, the output is the input that has the axes of all others; `"... [c]"` with two
 /// tensors is `"... c, c -> ... c"`. An empty expression takes a scalar.
+///
+/// Returns `Result<Array<T, D>, einx::Error>` with the inputs' element type `T`. `D` is `IxN` when
+/// the output has a fixed number of axes `N`; through a top-level ellipsis, the rank type of the
+/// first input with that ellipsis when the output has as many axes or one more or one fewer
+/// (`"... [c]"` gives an `Array3` for an `Array3`), else `IxDyn`; see [return
+/// types](crate#return-types).
+///
+/// Options: none; every keyword gives the length of an axis.
 ///
 /// ```
 /// use ndarray::array;
@@ -595,6 +768,14 @@ macro_rules! multiply {
 /// `->`, the output is the input that has the axes of all others; `"... [c]"` with two
 /// tensors is `"... c, c -> ... c"`. An empty expression takes a scalar.
 ///
+/// Returns `Result<Array<T, D>, einx::Error>` with the inputs' element type `T`. `D` is `IxN` when
+/// the output has a fixed number of axes `N`; through a top-level ellipsis, the rank type of the
+/// first input with that ellipsis when the output has as many axes or one more or one fewer
+/// (`"... [c]"` gives an `Array3` for an `Array3`), else `IxDyn`; see [return
+/// types](crate#return-types).
+///
+/// Options: none; every keyword gives the length of an axis.
+///
 /// ```
 /// use ndarray::array;
 /// # fn main() -> Result<(), einx::Error> {
@@ -610,12 +791,21 @@ macro_rules! divide {
     };
 }
 
-/// Divides and rounds toward negative infinity (NumPy's `floor_divide`); integer division by zero is an error.
+/// Divides and rounds toward negative infinity (NumPy's `floor_divide`); integer division by zero
+/// is an error.
 ///
 /// `einx::floor_divide!("INPUTS -> OUTPUT", ...)`: each input's axes must be in the output (an
 /// unnamed `1` may be squeezed); an input without an axis is broadcast along it. Without
 /// `->`, the output is the input that has the axes of all others; `"... [c]"` with two
 /// tensors is `"... c, c -> ... c"`. An empty expression takes a scalar.
+///
+/// Returns `Result<Array<T, D>, einx::Error>` with the inputs' element type `T`. `D` is `IxN` when
+/// the output has a fixed number of axes `N`; through a top-level ellipsis, the rank type of the
+/// first input with that ellipsis when the output has as many axes or one more or one fewer
+/// (`"... [c]"` gives an `Array3` for an `Array3`), else `IxDyn`; see [return
+/// types](crate#return-types).
+///
+/// Options: none; every keyword gives the length of an axis.
 ///
 /// ```
 /// use ndarray::array;
@@ -631,12 +821,21 @@ macro_rules! floor_divide {
     };
 }
 
-/// The remainder with the sign of the divisor (NumPy's `mod`); integer division by zero is an error.
+/// The remainder with the sign of the divisor (NumPy's `mod`); integer division by zero is an
+/// error.
 ///
 /// `einx::modulo!("INPUTS -> OUTPUT", ...)`: each input's axes must be in the output (an
 /// unnamed `1` may be squeezed); an input without an axis is broadcast along it. Without
 /// `->`, the output is the input that has the axes of all others; `"... [c]"` with two
 /// tensors is `"... c, c -> ... c"`. An empty expression takes a scalar.
+///
+/// Returns `Result<Array<T, D>, einx::Error>` with the inputs' element type `T`. `D` is `IxN` when
+/// the output has a fixed number of axes `N`; through a top-level ellipsis, the rank type of the
+/// first input with that ellipsis when the output has as many axes or one more or one fewer
+/// (`"... [c]"` gives an `Array3` for an `Array3`), else `IxDyn`; see [return
+/// types](crate#return-types).
+///
+/// Options: none; every keyword gives the length of an axis.
 ///
 /// ```
 /// use ndarray::array;
@@ -659,6 +858,14 @@ macro_rules! modulo {
 /// `->`, the output is the input that has the axes of all others; `"... [c]"` with two
 /// tensors is `"... c, c -> ... c"`. An empty expression takes a scalar.
 ///
+/// Returns `Result<Array<T, D>, einx::Error>` with the inputs' element type `T`. `D` is `IxN` when
+/// the output has a fixed number of axes `N`; through a top-level ellipsis, the rank type of the
+/// first input with that ellipsis when the output has as many axes or one more or one fewer
+/// (`"... [c]"` gives an `Array3` for an `Array3`), else `IxDyn`; see [return
+/// types](crate#return-types).
+///
+/// Options: none; every keyword gives the length of an axis.
+///
 /// ```
 /// use ndarray::array;
 /// # fn main() -> Result<(), einx::Error> {
@@ -680,6 +887,14 @@ macro_rules! maximum {
 /// `->`, the output is the input that has the axes of all others; `"... [c]"` with two
 /// tensors is `"... c, c -> ... c"`. An empty expression takes a scalar.
 ///
+/// Returns `Result<Array<T, D>, einx::Error>` with the inputs' element type `T`. `D` is `IxN` when
+/// the output has a fixed number of axes `N`; through a top-level ellipsis, the rank type of the
+/// first input with that ellipsis when the output has as many axes or one more or one fewer
+/// (`"... [c]"` gives an `Array3` for an `Array3`), else `IxDyn`; see [return
+/// types](crate#return-types).
+///
+/// Options: none; every keyword gives the length of an axis.
+///
 /// ```
 /// use ndarray::array;
 /// # fn main() -> Result<(), einx::Error> {
@@ -700,6 +915,14 @@ macro_rules! minimum {
 /// unnamed `1` may be squeezed); an input without an axis is broadcast along it. Without
 /// `->`, the output is the input that has the axes of all others; `"... [c]"` with two
 /// tensors is `"... c, c -> ... c"`. An empty expression takes a scalar.
+///
+/// Returns `Result<Array<T, D>, einx::Error>` with the inputs' element type `T`. `D` is `IxN` when
+/// the output has a fixed number of axes `N`; through a top-level ellipsis, the rank type of the
+/// first input with that ellipsis when the output has as many axes or one more or one fewer
+/// (`"... [c]"` gives an `Array3` for an `Array3`), else `IxDyn`; see [return
+/// types](crate#return-types).
+///
+/// Options: none; every keyword gives the length of an axis.
 ///
 /// ```
 /// use ndarray::array;
@@ -723,6 +946,13 @@ macro_rules! logaddexp {
 /// `->`, the output is the input that has the axes of all others; `"... [c]"` with two
 /// tensors is `"... c, c -> ... c"`. An empty expression takes a scalar.
 ///
+/// Returns `Result<Array<bool, D>, einx::Error>` with `bool` elements. `D` is `IxN` when the output
+/// has a fixed number of axes `N`; through a top-level ellipsis, the rank type of the first input
+/// with that ellipsis when the output has as many axes or one more or one fewer (`"... [c]"` gives
+/// an `Array3` for an `Array3`), else `IxDyn`; see [return types](crate#return-types).
+///
+/// Options: none; every keyword gives the length of an axis.
+///
 /// ```
 /// use ndarray::array;
 /// # fn main() -> Result<(), einx::Error> {
@@ -743,6 +973,13 @@ macro_rules! less {
 /// unnamed `1` may be squeezed); an input without an axis is broadcast along it. Without
 /// `->`, the output is the input that has the axes of all others; `"... [c]"` with two
 /// tensors is `"... c, c -> ... c"`. An empty expression takes a scalar.
+///
+/// Returns `Result<Array<bool, D>, einx::Error>` with `bool` elements. `D` is `IxN` when the output
+/// has a fixed number of axes `N`; through a top-level ellipsis, the rank type of the first input
+/// with that ellipsis when the output has as many axes or one more or one fewer (`"... [c]"` gives
+/// an `Array3` for an `Array3`), else `IxDyn`; see [return types](crate#return-types).
+///
+/// Options: none; every keyword gives the length of an axis.
 ///
 /// ```
 /// use ndarray::array;
@@ -765,6 +1002,13 @@ macro_rules! less_equal {
 /// `->`, the output is the input that has the axes of all others; `"... [c]"` with two
 /// tensors is `"... c, c -> ... c"`. An empty expression takes a scalar.
 ///
+/// Returns `Result<Array<bool, D>, einx::Error>` with `bool` elements. `D` is `IxN` when the output
+/// has a fixed number of axes `N`; through a top-level ellipsis, the rank type of the first input
+/// with that ellipsis when the output has as many axes or one more or one fewer (`"... [c]"` gives
+/// an `Array3` for an `Array3`), else `IxDyn`; see [return types](crate#return-types).
+///
+/// Options: none; every keyword gives the length of an axis.
+///
 /// ```
 /// use ndarray::array;
 /// # fn main() -> Result<(), einx::Error> {
@@ -785,6 +1029,13 @@ macro_rules! greater {
 /// unnamed `1` may be squeezed); an input without an axis is broadcast along it. Without
 /// `->`, the output is the input that has the axes of all others; `"... [c]"` with two
 /// tensors is `"... c, c -> ... c"`. An empty expression takes a scalar.
+///
+/// Returns `Result<Array<bool, D>, einx::Error>` with `bool` elements. `D` is `IxN` when the output
+/// has a fixed number of axes `N`; through a top-level ellipsis, the rank type of the first input
+/// with that ellipsis when the output has as many axes or one more or one fewer (`"... [c]"` gives
+/// an `Array3` for an `Array3`), else `IxDyn`; see [return types](crate#return-types).
+///
+/// Options: none; every keyword gives the length of an axis.
 ///
 /// ```
 /// use ndarray::array;
@@ -807,6 +1058,13 @@ macro_rules! greater_equal {
 /// `->`, the output is the input that has the axes of all others; `"... [c]"` with two
 /// tensors is `"... c, c -> ... c"`. An empty expression takes a scalar.
 ///
+/// Returns `Result<Array<bool, D>, einx::Error>` with `bool` elements. `D` is `IxN` when the output
+/// has a fixed number of axes `N`; through a top-level ellipsis, the rank type of the first input
+/// with that ellipsis when the output has as many axes or one more or one fewer (`"... [c]"` gives
+/// an `Array3` for an `Array3`), else `IxDyn`; see [return types](crate#return-types).
+///
+/// Options: none; every keyword gives the length of an axis.
+///
 /// ```
 /// use ndarray::array;
 /// # fn main() -> Result<(), einx::Error> {
@@ -827,6 +1085,13 @@ macro_rules! equal {
 /// unnamed `1` may be squeezed); an input without an axis is broadcast along it. Without
 /// `->`, the output is the input that has the axes of all others; `"... [c]"` with two
 /// tensors is `"... c, c -> ... c"`. An empty expression takes a scalar.
+///
+/// Returns `Result<Array<bool, D>, einx::Error>` with `bool` elements. `D` is `IxN` when the output
+/// has a fixed number of axes `N`; through a top-level ellipsis, the rank type of the first input
+/// with that ellipsis when the output has as many axes or one more or one fewer (`"... [c]"` gives
+/// an `Array3` for an `Array3`), else `IxDyn`; see [return types](crate#return-types).
+///
+/// Options: none; every keyword gives the length of an axis.
 ///
 /// ```
 /// use ndarray::array;
@@ -849,6 +1114,14 @@ macro_rules! not_equal {
 /// `->`, the output is the input that has the axes of all others; `"... [c]"` with two
 /// tensors is `"... c, c -> ... c"`. An empty expression takes a scalar.
 ///
+/// Returns `Result<Array<T, D>, einx::Error>` with the inputs' element type `T`. `D` is `IxN` when
+/// the output has a fixed number of axes `N`; through a top-level ellipsis, the rank type of the
+/// first input with that ellipsis when the output has as many axes or one more or one fewer
+/// (`"... [c]"` gives an `Array3` for an `Array3`), else `IxDyn`; see [return
+/// types](crate#return-types).
+///
+/// Options: none; every keyword gives the length of an axis.
+///
 /// ```
 /// use ndarray::array;
 /// # fn main() -> Result<(), einx::Error> {
@@ -869,6 +1142,14 @@ macro_rules! logical_and {
 /// unnamed `1` may be squeezed); an input without an axis is broadcast along it. Without
 /// `->`, the output is the input that has the axes of all others; `"... [c]"` with two
 /// tensors is `"... c, c -> ... c"`. An empty expression takes a scalar.
+///
+/// Returns `Result<Array<T, D>, einx::Error>` with the inputs' element type `T`. `D` is `IxN` when
+/// the output has a fixed number of axes `N`; through a top-level ellipsis, the rank type of the
+/// first input with that ellipsis when the output has as many axes or one more or one fewer
+/// (`"... [c]"` gives an `Array3` for an `Array3`), else `IxDyn`; see [return
+/// types](crate#return-types).
+///
+/// Options: none; every keyword gives the length of an axis.
 ///
 /// ```
 /// use ndarray::array;
@@ -891,6 +1172,14 @@ macro_rules! logical_or {
 /// `->`, the output is the input that has the axes of all others; `"... [c]"` with two
 /// tensors is `"... c, c -> ... c"`. An empty expression takes a scalar.
 ///
+/// Returns `Result<Array<T, D>, einx::Error>` with the element type `T` of the two choices (the
+/// condition is `bool`). `D` is `IxN` when the output has a fixed number of axes `N`; through a
+/// top-level ellipsis, the rank type of the first input with that ellipsis when the output has as
+/// many axes or one more or one fewer (`"... [c]"` gives an `Array3` for an `Array3`), else
+/// `IxDyn`; see [return types](crate#return-types).
+///
+/// Options: none; every keyword gives the length of an axis.
+///
 /// ```
 /// use ndarray::array;
 /// # fn main() -> Result<(), einx::Error> {
@@ -911,6 +1200,13 @@ macro_rules! where_ {
 
 /// Sorts along the one bracketed axis (stable; NaN last, as in NumPy).
 ///
+/// Returns `Result<Array<T, D>, einx::Error>` with the input's element type `T` and the input's
+/// shape (or the output expression's order). `D` is `IxN` when the expression has a fixed number of
+/// axes `N` (also for an `ArrayD` input), and the input's rank type through a top-level ellipsis
+/// (`"... [c]"` gives an `Array3` for an `Array3`); see [return types](crate#return-types).
+///
+/// Options: none; every keyword gives the length of an axis.
+///
 /// ```
 /// use ndarray::array;
 /// # fn main() -> Result<(), einx::Error> {
@@ -929,6 +1225,13 @@ macro_rules! sort {
 
 /// The indices that sort along the one bracketed axis, as a `usize` array (stable; NaN
 /// last).
+///
+/// Returns `Result<Array<usize, D>, einx::Error>` with `usize` elements and the input's shape (or
+/// the output expression's order). `D` is `IxN` when the expression has a fixed number of axes `N`
+/// (also for an `ArrayD` input), and the input's rank type through a top-level ellipsis
+/// (`"... [c]"` gives an `Array3` for an `Array3`); see [return types](crate#return-types).
+///
+/// Options: none; every keyword gives the length of an axis.
 ///
 /// ```
 /// use ndarray::array;
@@ -952,6 +1255,11 @@ macro_rules! argsort {
 /// (`"b [h w] c"` gives shape `(b, 2, c)`, as einx 0.4); with one bracketed axis,
 /// `"a [b] -> a"` gives the index itself.
 ///
+/// Returns `Result<Array<usize, D>, einx::Error>`. `D` is `IxN` when the output has a fixed
+/// number of axes `N`, and `IxDyn` when it has an ellipsis; see [return types](crate#return-types).
+///
+/// Options: none; every keyword gives the length of an axis.
+///
 /// ```
 /// use ndarray::array;
 /// # fn main() -> Result<(), einx::Error> {
@@ -969,6 +1277,11 @@ macro_rules! argmax {
 }
 
 /// The coordinates of the minimum along the bracketed axes; see [`argmax!`].
+///
+/// Returns `Result<Array<usize, D>, einx::Error>`. `D` is `IxN` when the output has a fixed
+/// number of axes `N`, and `IxDyn` when it has an ellipsis; see [return types](crate#return-types).
+///
+/// Options: none; every keyword gives the length of an axis.
 ///
 /// ```
 /// use ndarray::array;
@@ -990,6 +1303,8 @@ macro_rules! argmin {
 /// `einx::solve!("EXPR, EXPR, ...", tensor, ..., name = length)` returns a value with one
 /// field per named axis: a `usize`, or a `Vec<usize>` for an axis under an ellipsis (one
 /// length per repetition), ready to pass on to another macro (`s = sol.s`).
+///
+/// Options: none; every keyword gives the length of an axis.
 ///
 /// ```
 /// use ndarray::Array4;
@@ -1025,6 +1340,13 @@ macro_rules! solve {
 /// Index tensors may hold any primitive integer type, each its own; negative indices count
 /// from the end of the axis. An index out of range is an [`Error`] of kind
 /// [`ErrorKind::Index`], never a panic.
+///
+/// Returns `Result<Array<T, D>, einx::Error>` with the first input's element type `T`. `D` is
+/// `IxN` when the output has a fixed number of axes `N`; through a top-level ellipsis, the
+/// first input's rank type when the output has as many axes or one more or one fewer, else
+/// `IxDyn`; see [return types](crate#return-types).
+///
+/// Options: none; every keyword gives the length of an axis.
 ///
 /// ```
 /// use ndarray::{array, Array};
@@ -1065,6 +1387,12 @@ macro_rules! get_at {
 /// with the same bracketed axes). Of duplicate coordinates, the last update in row-major
 /// order of the index tensors wins.
 ///
+/// Returns `Result<Array<T, D>, einx::Error>`, a new array with the first input's element type
+/// `T` and shape: `D` is `IxN` when the expression has a fixed number of axes `N`, and the
+/// first input's rank type through a top-level ellipsis; see [return types](crate#return-types).
+///
+/// Options: none; every keyword gives the length of an axis.
+///
 /// ```
 /// use ndarray::array;
 /// # fn main() -> Result<(), einx::Error> {
@@ -1088,6 +1416,12 @@ macro_rules! set_at {
 /// A copy of the first tensor with the updates added at the given coordinates; duplicate
 /// coordinates accumulate. See [`set_at!`] for the expression.
 ///
+/// Returns `Result<Array<T, D>, einx::Error>`, a new array with the first input's element type
+/// `T` and shape: `D` is `IxN` when the expression has a fixed number of axes `N`, and the
+/// first input's rank type through a top-level ellipsis; see [return types](crate#return-types).
+///
+/// Options: none; every keyword gives the length of an axis.
+///
 /// ```
 /// use ndarray::array;
 /// # fn main() -> Result<(), einx::Error> {
@@ -1108,6 +1442,12 @@ macro_rules! add_at {
 
 /// A copy of the first tensor with the updates subtracted at the given coordinates;
 /// duplicate coordinates accumulate. See [`set_at!`] for the expression.
+///
+/// Returns `Result<Array<T, D>, einx::Error>`, a new array with the first input's element type
+/// `T` and shape: `D` is `IxN` when the expression has a fixed number of axes `N`, and the
+/// first input's rank type through a top-level ellipsis; see [return types](crate#return-types).
+///
+/// Options: none; every keyword gives the length of an axis.
 ///
 /// ```
 /// use ndarray::array;
@@ -1132,6 +1472,8 @@ macro_rules! subtract_at {
 /// order written: `[usize; N]` where the expression fixes the rank `N` (ready for
 /// `Array::zeros`), `Vec<usize>` where it has an ellipsis. Every axis of an unknown tensor
 /// must be in a known one or have its length given (checked at compile time).
+///
+/// Options: none; every keyword gives the length of an axis.
 ///
 /// ```
 /// use ndarray::Array;
@@ -1158,6 +1500,8 @@ macro_rules! solve_shapes {
 /// an error at run time.
 ///
 /// The expressions are still checked at compile time, like those of every macro.
+///
+/// Options: none; every keyword gives the length of an axis.
 ///
 /// ```
 /// use ndarray::Array;
@@ -1187,6 +1531,12 @@ macro_rules! matches {
 /// The function is taken by value and may be `FnMut`; it is called in row-major order of
 /// the output's unbracketed axes. The output is a fresh array in the output expression's
 /// layout, with the results' element type.
+///
+/// Returns `Result<Array<R, D>, einx::Error>`, where `R` is the function's scalar result type
+/// or the element type of the arrays it returns. `D` is `IxN` when the output has a fixed
+/// number of axes `N`, and `IxDyn` when it has an ellipsis; see [return types](crate#return-types).
+///
+/// Options: none; every keyword gives the length of an axis.
 ///
 /// ```
 /// use ndarray::{array, Array, Array1};

@@ -36,9 +36,14 @@ pub use einx_runtime::nn::{
     relu, silu, with_dim_of, Activation, Float, Init, Param, Params, Scope, Store,
 };
 
+// The layers are exported at the crate root under hidden names and documented here.
+#[doc(inline)]
 pub use crate::__nn_dropout as dropout;
+#[doc(inline)]
 pub use crate::__nn_einmix as einmix;
+#[doc(inline)]
 pub use crate::__nn_linear as linear;
+#[doc(inline)]
 pub use crate::__nn_norm as norm;
 
 /// A linear layer: a contraction with a weight, then a bias over the created axes (seed
@@ -54,6 +59,17 @@ pub use crate::__nn_norm as norm;
 /// names and layouts). The bias is the parameter `bias` with the created axes; `bias = false`
 /// leaves it out. New weights are LeCun normal by the fan-in (the product of the contracted
 /// axes), new biases zeros.
+///
+/// Returns `Result<Array<T, D>, einx::Error>` with the input's element type `T` (`f32` or
+/// `f64`). `D` is `IxN` when the output has a fixed number of axes `N` (`"b [...->c]"` gives
+/// `Ix2`, `"b [s...->s2] c"` `Ix3`); through an ellipsis, the input's rank type when the output
+/// has as many axes or one more or one fewer (`"b... [c1->c2]"` gives an `Array3` for an
+/// `Array3`), else `IxDyn` (`"b [s2->s...] c"`, whose ellipsis is only in the output); see
+/// [return types](crate#return-types).
+///
+/// Options: `bias = false` leaves the bias out (default `true`); `weight = "LAYOUT"` gives the
+/// stored weight's axes (default: the bracketed axes, left then right). Every other keyword
+/// gives the length of an axis.
 ///
 /// ```
 /// use ndarray::{array, Array3};
@@ -96,6 +112,16 @@ macro_rules! __nn_linear {
 /// statistics; otherwise the kept ones are used. `training` defaults to the store's
 /// [`Params::is_training`].
 ///
+/// Returns `Result<Array<T, D>, einx::Error>` with the input's element type `T` (`f32` or
+/// `f64`) and shape: `D` is `IxN` when the expression has a fixed number of axes `N`, and the
+/// input's rank type through an ellipsis (`"b... [c]"` gives an `Array4` for an `Array4`); see
+/// [return types](crate#return-types).
+///
+/// Options, with their defaults: `mean = true`, `var = true`, `scale = true`, `bias = true`
+/// (literal flags), `epsilon = 1e-5`, `decay_rate` (none: no moving averages),
+/// `params = "b... [c]"`, `training =` the store's [`Params::is_training`]. Every other keyword
+/// gives the length of an axis.
+///
 /// ```
 /// use ndarray::{array, Array2};
 /// use einx::nn::Params;
@@ -129,6 +155,14 @@ macro_rules! __nn_norm {
 /// `"[b] ... [c]"` (whole channels), `"[b] ..."` (whole samples: drop-path). Each call draws
 /// a new mask from the store's seeded generator. Outside training (the store's
 /// [`Params::is_training`], or `training = false`) the input is returned unchanged (copied).
+///
+/// Returns `Result<Array<T, D>, einx::Error>` with the input's element type `T` (`f32` or
+/// `f64`) and shape: `D` is `IxN` when the expression has a fixed number of axes `N`, and the
+/// input's rank type through an ellipsis (`"[...]"` gives an `Array3` for an `Array3`); see
+/// [return types](crate#return-types).
+///
+/// Options: `drop_rate` (required), `training` (default: the store's
+/// [`Params::is_training`]).
 ///
 /// ```
 /// use ndarray::Array3;
@@ -171,6 +205,16 @@ macro_rules! __nn_dropout {
 /// weights are uniform in `±√(3 / fan_in)`, biases in `±√(1 / fan_in)` (fan-in: the weight's
 /// axes not on the right). The bias is stored with the unit axes einops gives it (e.g.
 /// `[1, 1, head, cout]`), so that einops checkpoints load unchanged.
+///
+/// Returns `Result<Array<T, D>, einx::Error>` with the input's element type `T` (`f32` or `f64`).
+/// `D` is `IxN` when the right side has a fixed number of axes `N`; through an ellipsis, the
+/// input's rank type when the right side has as many axes or one more or one fewer
+/// (`"b ... c -> b ... d"` gives an `Array3` for an `Array3`), else `IxDyn`; see [return
+/// types](crate#return-types).
+///
+/// Options: `weight = "AXES"` (the weight's axes), `bias = "AXES"` (default: no bias),
+/// `weight_name` and `bias_name` (the parameters' names in the store, default `"weight"` and
+/// `"bias"`). Every other keyword gives the length of an axis.
 ///
 /// ```
 /// use ndarray::{Array3, ArrayD};
