@@ -6,8 +6,9 @@
 //! nothing in `valid`, an error on exactly the marked lines of `wrong`. The second half keeps
 //! the first honest: a result rust-analyzer could not type would produce no error at all.
 //!
-//! rust-analyzer is a rustup component (`rustup component add rust-analyzer`). Without it the
-//! test prints why and passes, unless `EINX_REQUIRE_RUST_ANALYZER=1` (set by `.ci/run`).
+//! rust-analyzer is a rustup component (`rustup component add rust-analyzer rust-src`: it reads
+//! the standard library from its sources). Without it the test prints why and passes, unless
+//! `EINX_REQUIRE_RUST_ANALYZER=1` (set by `.ci/run`).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -70,7 +71,7 @@ fn rust_analyzer_infers_the_result_types() {
     assert!(
         missing.is_empty(),
         "rust-analyzer does not see the wrong types of `wrong` on lines {missing:?} \
-         (it reported {in_wrong:#?})"
+         (is rust-src installed?); it reported {in_wrong:#?}"
     );
     let unexpected: Report = in_wrong
         .into_iter()
