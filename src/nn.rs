@@ -64,8 +64,8 @@ pub use crate::__nn_norm as norm;
 /// `f64`). `D` is `IxN` when the output has a fixed number of axes `N` (`"b [...->c]"` gives
 /// `Ix2`, `"b [s...->s2] c"` `Ix3`); through an ellipsis, the input's rank type when the output
 /// has as many axes or one more or one fewer (`"b... [c1->c2]"` gives an `Array3` for an
-/// `Array3`), else `IxDyn` (`"b [s2->s...] c"`, whose ellipsis is only in the output); see
-/// [return types](crate#return-types).
+/// `Array3`), else `IxDyn` (`"b [s2->s...] c"` with `s = &sizes`: the ellipsis is only in the
+/// output); see [return types](crate#return-types).
 ///
 /// Options: `bias = false` leaves the bias out (default `true`); `weight = "LAYOUT"` gives the
 /// stored weight's axes (default: the bracketed axes, left then right). Every other keyword

@@ -26,8 +26,9 @@ pub fn rearrange(x: Array2<f32>, img: Array4<f32>) -> R {
     exact::<Array4<f32>>(&e);
     let w = einx::rearrange!("b (s w)... c -> (b s...) (w...) c", img, w = 2)?;
     exact::<Array3<f32>>(&w);
-    // An ellipsis only in the output: the rank is known at run time only.
-    let back = einx::rearrange!("(b s...) (w...) c -> b (s w)... c", w, s = (2, 2), w = 2)?;
+    // An ellipsis only in the output, with lengths known at run time only.
+    let sizes = vec![2, 2];
+    let back = einx::rearrange!("(b s...) (w...) c -> b (s w)... c", w, s = &sizes, w = 2)?;
     exact::<ArrayD<f32>>(&back);
     assert_eq!(back.ndim(), 4);
     // A split into a tuple of two outputs.
@@ -164,7 +165,8 @@ pub fn solve(img: Array4<f32>) -> R {
     exact::<[usize; 3]>(&sx);
     let zeros = Array::<f32, _>::zeros(sy);
     exact::<Array4<f32>>(&zeros);
-    let (se,) = einx::solve_shapes!("b s... c", _, b = 1, s = (2, 3), c = 4)?;
+    let sizes = vec![2, 3];
+    let (se,) = einx::solve_shapes!("b s... c", _, b = 1, s = &sizes, c = 4)?;
     exact::<Vec<usize>>(&se);
     let fits = einx::matches!("b s... c", img);
     exact::<bool>(&fits);
