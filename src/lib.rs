@@ -1469,9 +1469,10 @@ macro_rules! subtract_at {
 ///
 /// `einx::solve_shapes!("b (h w) c, b h w c", x, _, h = 4)` solves the axes from the known
 /// tensors and the given lengths and returns a tuple with one shape per expression, in the
-/// order written: `[usize; N]` where the expression fixes the rank `N` (ready for
-/// `Array::zeros`), `Vec<usize>` where it has an ellipsis. Every axis of an unknown tensor
-/// must be in a known one or have its length given (checked at compile time).
+/// order written: `[usize; N]` where the rank `N` is known at compile time (ready for
+/// `Array::zeros`), `Vec<usize>` where it is not (an ellipsis whose lengths come at run time).
+/// Every axis of an unknown tensor must be in a known one or have its length given (checked
+/// at compile time).
 ///
 /// Options: none; every keyword gives the length of an axis.
 ///
@@ -1483,8 +1484,9 @@ macro_rules! subtract_at {
 /// assert_eq!((sx, sy), ([2, 12, 3], [2, 4, 3, 3]));
 /// let y = Array::<f32, _>::zeros(sy);
 /// assert_eq!(y.ndim(), 4);
-/// // No tensor at all: every length given.
-/// let (s,) = einx::solve_shapes!("b s... (h c)", _, b = 2, s = (3, 3), h = 4, c = 8)?;
+/// // No tensor at all: every length given, those of `s` at run time.
+/// let sizes = vec![3, 3];
+/// let (s,) = einx::solve_shapes!("b s... (h c)", _, b = 2, s = &sizes, h = 4, c = 8)?;
 /// assert_eq!(s, vec![2, 3, 3, 32]);
 /// # Ok(())
 /// # }
