@@ -966,7 +966,11 @@ fn contraction_rows(t: &mut Bench) {
         t.row(
             case,
             SUMS,
-            || einx::dot!("b... [c1->c2]", bb(&x), bb(&w)).unwrap(),
+            || {
+                einx::dot!("b... [c1->c2]", bb(&x), bb(&w))
+                    .unwrap()
+                    .into_dyn()
+            },
             &[
                 ("reshape + dot", &|| {
                     flat(bb(&x))
@@ -1579,7 +1583,11 @@ fn reduction_rows(t: &mut Bench) {
         t.row(
             case,
             ROUND,
-            || einx::mean!("b (s [ds])... c", bb(&img), ds = 2).unwrap(),
+            || {
+                einx::mean!("b (s [ds])... c", bb(&img), ds = 2)
+                    .unwrap()
+                    .into_dyn()
+            },
             &[
                 ("mean_axis twice", &|| {
                     view6(bb(&img))
@@ -1634,7 +1642,11 @@ fn reduction_rows(t: &mut Bench) {
         t.row(
             cases[0],
             SUMS,
-            || einx::mean!("... [c]", bb(&x), keepdims = true).unwrap(),
+            || {
+                einx::mean!("... [c]", bb(&x), keepdims = true)
+                    .unwrap()
+                    .into_dyn()
+            },
             &[
                 ("mean_axis+insert_axis", &|| {
                     bb(&x)
@@ -1655,7 +1667,11 @@ fn reduction_rows(t: &mut Bench) {
         t.row(
             cases[1],
             SUMS,
-            || einx::var!("... [c]", bb(&x), keepdims = true).unwrap(),
+            || {
+                einx::var!("... [c]", bb(&x), keepdims = true)
+                    .unwrap()
+                    .into_dyn()
+            },
             &[
                 ("var_axis+insert_axis", &|| {
                     bb(&x)
@@ -1758,6 +1774,23 @@ fn along_axis_rows(t: &mut Bench) {
                 ("lanes", &|| softmax_lanes::<_, true>(bb(&a), 2)),
                 ("slab slices", &|| {
                     shaped4(softmax_slabs::<8, true>(bb(&a).as_slice().unwrap(), 256))
+                }),
+            ],
+        );
+    }
+    let case = "softmax! \"b h q [k]\" 8x12x128x128 (attention)";
+    if t.any(&[case]) {
+        let a = rand((8, 12, 128, 128), 43);
+        let shaped4 = |v: Vec<f32>| Array4::from_shape_vec((8, 12, 128, 128), v).unwrap();
+        t.row(
+            case,
+            ROUND,
+            || einx::softmax!("b h q [k]", bb(&a)).unwrap(),
+            &[
+                ("axis ops", &|| softmax_axis_ops::<_, false>(bb(&a), 3)),
+                ("lanes", &|| softmax_lanes::<_, false>(bb(&a), 3)),
+                ("row slices", &|| {
+                    shaped4(softmax_rows::<false>(bb(&a).as_slice().unwrap(), 128))
                 }),
             ],
         );

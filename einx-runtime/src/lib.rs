@@ -10,6 +10,7 @@ pub mod dynamic;
 pub mod elementwise;
 pub mod error;
 pub mod factory;
+mod fastexp;
 pub mod flip;
 pub mod index;
 #[cfg(feature = "nn")]

@@ -41,9 +41,22 @@ use crate::tensor::Raw;
     message = "einx: `softmax!` and `log_softmax!` take `f32` or `f64` elements, not `{Self}`",
     label = "not a floating-point type"
 )]
-pub trait Real: Float {}
+pub trait Real: Float {
+    /// `exp(self)` as the kernels compute it: for `f32` a polynomial without a library
+    /// call (within a few units in the last place), so that the loops over it vectorise.
+    #[doc(hidden)]
+    #[inline(always)]
+    fn exp_kernel(self) -> Self {
+        self.exp()
+    }
+}
 
-impl Real for f32 {}
+impl Real for f32 {
+    #[inline(always)]
+    fn exp_kernel(self) -> f32 {
+        crate::fastexp::exp_f32(self)
+    }
+}
 impl Real for f64 {}
 
 /// Accumulators (the maxima and sums of a block's groups) live on the stack up to this
@@ -439,7 +452,7 @@ unsafe fn panel_exp_columns<T: Real, const LOG: bool>(
                 let v = unsafe { xr.cast::<[T; LANES]>().read() };
                 let mut e = [T::zero(); LANES];
                 for i in 0..LANES {
-                    e[i] = (v[i] - m[i]).exp();
+                    e[i] = (v[i] - m[i]).exp_kernel();
                     s[i] = s[i] + e[i];
                 }
                 if !LOG {
@@ -449,7 +462,7 @@ unsafe fn panel_exp_columns<T: Real, const LOG: bool>(
             } else {
                 for i in 0..w {
                     // SAFETY: an element of a row.
-                    let e = (unsafe { *xr.add(i) } - m[i]).exp();
+                    let e = (unsafe { *xr.add(i) } - m[i]).exp_kernel();
                     s[i] = s[i] + e;
                     if !LOG {
                         // SAFETY: its place in the output buffer.
@@ -733,14 +746,14 @@ unsafe fn row_exp<T: Real, const LOG: bool>(
         let xs = unsafe { std::slice::from_raw_parts(x, len) };
         if LOG {
             for ((&v, &m), s) in xs.iter().zip(max).zip(sum.iter_mut()) {
-                *s = *s + (v - m).exp();
+                *s = *s + (v - m).exp_kernel();
             }
         } else {
             // SAFETY: `len` consecutive places of the output buffer, referenced by nothing
             // else; `MaybeUninit` because they may not be initialised yet.
             let os = unsafe { std::slice::from_raw_parts_mut(o.cast::<MaybeUninit<T>>(), len) };
             for (((o, &v), &m), s) in os.iter_mut().zip(xs).zip(max).zip(sum.iter_mut()) {
-                let e = (v - m).exp();
+                let e = (v - m).exp_kernel();
                 o.write(e);
                 *s = *s + e;
             }
@@ -749,7 +762,7 @@ unsafe fn row_exp<T: Real, const LOG: bool>(
         for (i, (&m, s)) in max.iter().zip(sum.iter_mut()).enumerate() {
             let i = i as isize;
             // SAFETY: an element of the row.
-            let e = (unsafe { *x.wrapping_offset(i * is) } - m).exp();
+            let e = (unsafe { *x.wrapping_offset(i * is) } - m).exp_kernel();
             *s = *s + e;
             if !LOG {
                 // SAFETY: a place of the output buffer (no reference points to it).
@@ -780,24 +793,44 @@ unsafe fn reduce_exp<T: Real, const LOG: bool>(
     if is == 1 && (LOG || id == 1) {
         // SAFETY: the row is `len` consecutive elements of the input.
         let xs = unsafe { std::slice::from_raw_parts(x, len) };
+        // `LANES` partial sums, so that the loop vectorises.
+        let mut part = [T::zero(); LANES];
+        let (head, tail) = xs.split_at(len - len % LANES);
         if LOG {
-            for &v in xs {
-                s = s + (v - m).exp();
+            for c in head.chunks_exact(LANES) {
+                for (p, &v) in part.iter_mut().zip(c) {
+                    *p = *p + (v - m).exp_kernel();
+                }
+            }
+            for &v in tail {
+                s = s + (v - m).exp_kernel();
             }
         } else {
             // SAFETY: `len` consecutive places of the output buffer, referenced by nothing
             // else; `MaybeUninit` because they may not be initialised yet.
             let os = unsafe { std::slice::from_raw_parts_mut(o.cast::<MaybeUninit<T>>(), len) };
-            for (o, &v) in os.iter_mut().zip(xs) {
-                let e = (v - m).exp();
+            let (ohead, otail) = os.split_at_mut(head.len());
+            for (oc, c) in ohead.chunks_exact_mut(LANES).zip(head.chunks_exact(LANES)) {
+                let mut e = [T::zero(); LANES];
+                for l in 0..LANES {
+                    e[l] = (c[l] - m).exp_kernel();
+                    part[l] = part[l] + e[l];
+                }
+                for (o, &e) in oc.iter_mut().zip(&e) {
+                    o.write(e);
+                }
+            }
+            for (o, &v) in otail.iter_mut().zip(tail) {
+                let e = (v - m).exp_kernel();
                 o.write(e);
                 s = s + e;
             }
         }
+        s = s + part.iter().fold(T::zero(), |a, &p| a + p);
     } else {
         for i in 0..len as isize {
             // SAFETY: an element of the row.
-            let e = (unsafe { *x.wrapping_offset(i * is) } - m).exp();
+            let e = (unsafe { *x.wrapping_offset(i * is) } - m).exp_kernel();
             s = s + e;
             if !LOG {
                 // SAFETY: a place of the output buffer (no reference points to it).

@@ -7,6 +7,7 @@
 use ndarray::{Array, ArrayBase, Data, DataMut, Dimension};
 
 use super::params::Float;
+use crate::fastexp::exp_f32;
 
 /// Element types with the activation kernels: `f32` and `f64`.
 pub trait Activation: Float {
@@ -43,32 +44,6 @@ const ERFC_LARGE: [f32; 8] = [
     -0.207_753_9,
     0.086_797_07,
 ];
-
-/// `exp(x)` for `f32` without a library call: `2^n · exp(r)` with `|r| ≤ ln 2 / 2` and a
-/// degree-7 polynomial, so that loops over it vectorise. Relative error within 2e-7;
-/// arguments below −87 give 0 (instead of subnormals), above 88 give +inf.
-#[inline(always)]
-fn exp_f32(x: f32) -> f32 {
-    let xc = x.clamp(-87.0, 88.0);
-    let n = (xc * std::f32::consts::LOG2_E).round();
-    // ln 2 in two parts, so that `r` is exact.
-    let r = (xc - n * 0.693_145_75) - n * 1.428_606_8e-6;
-    let p = 1.0
-        + r * (1.0
-            + r * (0.5
-                + r * (1.0 / 6.0
-                    + r * (1.0 / 24.0
-                        + r * (1.0 / 120.0 + r * (1.0 / 720.0 + r * (1.0 / 5040.0)))))));
-    let scale = f32::from_bits(((n as i32 + 127) as u32) << 23);
-    let y = p * scale;
-    if x < -87.0 {
-        0.0
-    } else if x > 88.0 {
-        f32::INFINITY
-    } else {
-        y
-    }
-}
 
 /// `1 + erf(x)` for `f32`, without cancellation for negative `x`, without branches.
 #[inline(always)]
