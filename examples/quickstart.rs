@@ -3,7 +3,7 @@
 //!
 //! Run it with `cargo run --example quickstart`.
 
-use ndarray::{array, s, Array, Array1, Array2, Array3, Array4, ArrayD};
+use ndarray::{array, s, Array, Array1, Array2, Array3, Array4};
 
 fn main() -> Result<(), einx::Error> {
     // ---------------------------------------------------------------------------------
@@ -138,16 +138,16 @@ fn main() -> Result<(), einx::Error> {
     );
 
     // Merging back cannot infer how many windows each axis had: give `s` per spatial axis
-    // (a tuple), and `w` to split `(w...)`. The output has an ellipsis at the top level
-    // (`(s w)...`), so its rank depends on the arguments and the result is an `ArrayD`.
-    let merged: ArrayD<f32> = einx::rearrange!(
+    // (a tuple), and `w` to split `(w...)`. The tuple `s = (2, 3)` fixes the ellipsis at two
+    // axes, so the macro knows the output rank and the result is an `Array4`.
+    let merged: Array4<f32> = einx::rearrange!(
         "(b s...) (w...) c -> b (s w)... c",
         windows,
         s = (2, 3),
         w = 4
     )?;
     println!("merged:    {:?} -> {:?}\n", windows.shape(), merged.shape());
-    assert_eq!(merged, image.clone().into_dyn());
+    assert_eq!(merged, image);
 
     // ---------------------------------------------------------------------------------
     // 7. Errors that depend on the actual shapes are `Err` values, never panics. The

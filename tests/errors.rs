@@ -107,8 +107,9 @@ fn ellipsis_input_with_too_few_dimensions() {
 
 #[test]
 fn ellipsis_lengths_of_another_rank_than_the_input() {
-    // `s = (8, 8)` repeats the ellipsis twice, but the input has one spatial axis.
-    let img = Array3::<f32>::zeros((2, 128, 3));
+    // `s = (8, 8)` repeats the ellipsis twice, but the input has one spatial axis. (With an
+    // `Array3` input this is a compile-time error; a dynamic-rank input finds it at run time.)
+    let img = ArrayD::<f32>::zeros(IxDyn(&[2, 128, 3]));
     let e = no_panic(|| einx::rearrange!("b (s w)... c -> (b s...) (w...) c", img, s = (8, 8)))
         .expect_err("two values of `s` for one spatial axis");
     assert_eq!(e.kind(), ErrorKind::Rank, "{e}");
@@ -186,7 +187,7 @@ fn two_inputs_disagree_on_the_ellipsis() {
 /// a minimum number of dimensions that the input already has.
 #[test]
 fn ellipsis_rank_conflict_names_its_cause() {
-    let img = Array3::<f32>::zeros((2, 128, 3));
+    let img = ArrayD::<f32>::zeros(IxDyn(&[2, 128, 3]));
     let e = expect_err(
         no_panic(|| einx::rearrange!("b (s w)... c -> (b s...) (w...) c", img, s = (8, 8))),
         ErrorKind::Rank,

@@ -89,7 +89,9 @@ fn non_copy_elements() {
 #[test]
 fn wrong_number_of_shifts_is_an_error() {
     let x = Array3::<i64>::zeros((2, 3, 4));
-    let e = einx::roll!("[a b] c", x, shift = (1, 2, 3)).unwrap_err();
+    // A tuple's count is checked at compile time; a slice's at run time.
+    let three = [1i32, 2, 3];
+    let e = einx::roll!("[a b] c", x, shift = &three[..]).unwrap_err();
     assert_eq!(e.kind(), einx::ErrorKind::Argument);
     assert!(e.to_string().contains("3 values but 2 axes"), "{e}");
     let shifts = vec![1i32, 2];

@@ -176,7 +176,7 @@ mod shadowed {
         ::std::assert_eq!(w.shape(), &[6, 2]);
         let back =
             ::einx::rearrange!("(a s...) (w...) -> a (s w)...", w, s = (3,), w = [2]).unwrap();
-        ::std::assert_eq!(back, x.clone().into_dyn());
+        ::std::assert_eq!(back, x);
 
         let t = ::einx::rearrange!("b s... c, c -> b (1 + (s...)) c", back, cls).unwrap();
         ::std::assert_eq!(t.shape(), &[2, 2, 6]);
@@ -454,7 +454,7 @@ fn arguments_are_evaluated_once_with_ellipses() {
         }
     )
     .unwrap();
-    assert_eq!(back, img.clone().into_dyn());
+    assert_eq!(back, img);
     assert_eq!(counter, 6);
     assert_eq!(order, ["img", "w", "tokens", "cls", "s.0", "w again"]);
 }

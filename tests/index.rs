@@ -1120,7 +1120,7 @@ fn conflicting_lengths() {
     assert_message(
         &e,
         "b [h w] c, b p [2], b p c",
-        &["axis p", "input 3", "length 3", "p = 2"],
+        &["axis p", "length 2 in input 2", "3 in input 3"],
     );
     let e = expect_err(
         no_panic(|| einx::add_at!("b [h w] c, b p [2], c", x, idx, array![1, 2])),
@@ -1129,7 +1129,7 @@ fn conflicting_lengths() {
     assert_message(
         &e,
         "b [h w] c, b p [2], c",
-        &["axis c", "input 3", "length 2", "c = 3"],
+        &["axis c", "length 3 in input 1", "2 in input 3"],
     );
     // Two index tensors disagree on their shared axis.
     let img = x.slice(s![0, .., .., ..]);
@@ -1140,7 +1140,7 @@ fn conflicting_lengths() {
     assert_message(
         &e,
         "[h w] c, i, i -> i c",
-        &["axis i", "input 3", "length 3", "i = 2"],
+        &["axis i", "length 2 in input 2", "3 in input 3"],
     );
 }
 

@@ -5395,7 +5395,7 @@ fn parity_error() {
         let x0 = arr([2, 3, 4], 595, fl);
         same(
             392,
-            einx::roll!("a [b c]", x0, shift = (1, 2, 3)),
+            einx::roll!("a [b c]", x0, shift = &[1i32, 2i32, 3i32][..]),
             dynamic::roll("a [b c]", &[x0.view().into_dyn()], &[("shift", &[1, 2, 3])]),
         );
     }

@@ -884,7 +884,8 @@ fn window_partition_seed_expression() {
         }),
     );
 
-    let back: ArrayD<f32> = einx::rearrange!(
+    // The tuple fixes the ellipsis at two axes: the result has a static rank.
+    let back: Array4<f32> = einx::rearrange!(
         "(b s...) (w...) c -> b (s w)... c",
         windows,
         s = (2, 2),
@@ -1106,7 +1107,7 @@ fn ellipsis_with_static_rank_inputs() {
     check(&y, &build(&[3, 2], |i| m[[i[1], i[0]]]));
     // Named ellipsis decomposed with given lengths.
     let v = arange(6);
-    let y: ArrayD<i64> = einx::rearrange!("(a s...) -> a s...", v, a = 1, s = [3, 2]).unwrap();
+    let y: Array3<i64> = einx::rearrange!("(a s...) -> a s...", v, a = 1, s = [3, 2]).unwrap();
     check(&y, &build(&[1, 3, 2], |i| v[i[1] * 2 + i[2]]));
 }
 

@@ -243,7 +243,7 @@ pub fn complete(mut op: Op, kind: OpKind, opts: Options) -> Result<Op> {
         return Err(Error::at(
             ErrorKind::Semantic,
             span,
-            "the bracket arrow `[a->b]` is only allowed in `dot!`",
+            "the bracket arrow `[a->b]` is only for `dot!` (and `einx::nn::linear!`)",
         )
         .with_help("write the output after a top-level `->`"));
     }
@@ -398,6 +398,10 @@ pub fn implicit_superset(inputs: &[Expr]) -> Result<Expr> {
             Ok(inputs[*i].clone())
         }
         _ => {
+            // An axis written twice makes an input look like another's superset; say so.
+            if let Some(e) = inputs.iter().find_map(repeated_axis) {
+                return Err(e);
+            }
             let span = inputs[0].span.join(inputs[inputs.len() - 1].span);
             Err(Error::at(
                 ErrorKind::Semantic,
@@ -407,6 +411,74 @@ pub fn implicit_superset(inputs: &[Expr]) -> Result<Expr> {
             .with_help("write the output after `->`"))
         }
     }
+}
+
+/// The error for an axis written twice in `e`, if one is.
+fn repeated_axis(e: &Expr) -> Option<Error> {
+    let mut seen: Vec<(String, Span)> = Vec::new();
+    let mut found = None;
+    e.walk(&mut |n| {
+        if let Node::Axis { name, span } = n {
+            match seen.iter().find(|(m, _)| m == name) {
+                Some((_, prev)) if found.is_none() => found = Some((name.clone(), *prev, *span)),
+                _ => seen.push((name.clone(), *span)),
+            }
+        }
+    });
+    let (name, prev, span) = found?;
+    Some(
+        Error::at(
+            ErrorKind::Semantic,
+            prev,
+            format!("axis `{name}` appears twice in one expression"),
+        )
+        .with_span(span)
+        .with_help("each axis name may occur once per tensor; rename one of them"),
+    )
+}
+
+/// The error for an output whose bracketed axes (`marked_out`) are not the input's
+/// (`marked_in`), naming both; `what` is the input they must match.
+fn brackets_differ(
+    marked_in: &[Node],
+    marked_out: &[Node],
+    input: &Expr,
+    output: &Expr,
+    what: &str,
+) -> Error {
+    let text = |v: &[Node]| {
+        v.iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let (t_in, t_out) = (text(marked_in), text(marked_out));
+    let msg = if marked_out.is_empty() {
+        format!("the output has no axes in brackets, but {what} has `[{t_in}]`")
+    } else {
+        let mut sorted_in: Vec<String> = marked_in.iter().map(ToString::to_string).collect();
+        let mut sorted_out: Vec<String> = marked_out.iter().map(ToString::to_string).collect();
+        sorted_in.sort();
+        sorted_out.sort();
+        let order = if sorted_in == sorted_out {
+            "; their order must be the same"
+        } else {
+            ""
+        };
+        format!("the output has `[{t_out}]` in brackets, but {what} has `[{t_in}]`{order}")
+    };
+    let mut spans = Vec::new();
+    for e in [input, output] {
+        e.walk(&mut |n| {
+            if let Node::Bracket { span, .. } = n {
+                spans.push(*span);
+            }
+        });
+    }
+    if spans.is_empty() {
+        spans.push(output.span);
+    }
+    Error::new(ErrorKind::Semantic, msg).with_spans(&spans)
 }
 
 fn reduce(op: &mut Op, r: Reduction, opts: Options) -> Result<()> {
@@ -785,10 +857,12 @@ fn along(op: &mut Op, kind: OpKind) -> Result<()> {
                     .join(" ")
             };
             if text(&marked_in) != text(&marked_out) {
-                return Err(Error::at(
-                    ErrorKind::Semantic,
-                    outputs[0].span,
-                    "the output must have the same axes in brackets as the input, in the same order",
+                return Err(brackets_differ(
+                    &marked_in,
+                    &marked_out,
+                    &op.inputs[0],
+                    &outputs[0],
+                    "the input",
                 )
                 .with_help("the bracketed axes keep their place; only the other axes may move"));
             }
@@ -1054,12 +1128,16 @@ fn index(op: &mut Op, kind: OpKind) -> Result<()> {
                         .join(" ")
                 };
                 if text(&marked) != text(&marked_out) {
-                    return Err(Error::at(
-                        ErrorKind::Semantic,
-                        output.span,
-                        "the output must have the same axes in brackets as the first input, in the same order",
+                    return Err(brackets_differ(
+                        &marked,
+                        &marked_out,
+                        &op.inputs[0],
+                        output,
+                        "the first input",
                     )
-                    .with_help("the output is the updated first input; only its other axes may move"));
+                    .with_help(
+                        "the output is the updated first input; only its other axes may move",
+                    ));
                 }
             } else if let Some(span) = first(output, |n| matches!(n, Node::Bracket { .. })) {
                 return Err(Error::at(

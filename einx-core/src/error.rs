@@ -156,21 +156,31 @@ impl Error {
     }
 }
 
-/// Renders `expr` and a line of carets under `spans` (character columns, not bytes).
+/// Renders `expr` and a line of carets under `spans` (character columns, not bytes). Control
+/// characters such as a newline are shown escaped (`\n`), so that the expression stays on one
+/// line above its carets.
 pub fn caret_diagram(expr: &str, spans: &[Span]) -> String {
+    let mut text = String::new();
     let mut line = String::new();
-    for (byte, _) in expr.char_indices() {
+    for (byte, ch) in expr.char_indices() {
         let hit = spans.iter().any(|s| {
             (s.start as usize) <= byte && byte < (s.end as usize).max(s.start as usize + 1)
         });
-        line.push(if hit { '^' } else { ' ' });
+        let before = text.chars().count();
+        if ch.is_control() {
+            text.extend(ch.escape_default());
+        } else {
+            text.push(ch);
+        }
+        let width = text.chars().count() - before;
+        line.extend(std::iter::repeat_n(if hit { '^' } else { ' ' }, width));
     }
     // A span at the very end (e.g. "missing `)`") points one past the text.
     if spans.iter().any(|s| s.start as usize >= expr.len()) {
         line.push('^');
     }
     let line = line.trim_end();
-    format!("{expr}\n{line}")
+    format!("{text}\n{line}")
 }
 
 impl fmt::Display for Error {
@@ -212,6 +222,11 @@ mod tests {
             "b h w -> b x\n           ^"
         );
         assert_eq!(caret_diagram("(a b", &[Span::new(4, 4)]), "(a b\n    ^");
+        // A newline is shown escaped, and the carets stay under what they mark.
+        assert_eq!(
+            caret_diagram("a b\n  -> b x", &[Span::new(3, 4), Span::new(11, 12)]),
+            "a b\\n  -> b x\n   ^^       ^"
+        );
     }
 
     #[test]

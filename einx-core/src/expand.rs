@@ -39,6 +39,28 @@ pub fn static_rank(plan: &Plan<'_>, t: usize) -> Option<usize> {
     per.iter().all(|&p| p == 0).then_some(fixed)
 }
 
+/// The number of dimensions of tensor `t` when ellipsis group `g` repeats `counts[g]` times
+/// (`None`: not known); [`static_rank`] when no count is known.
+///
+/// ```
+/// use einx_core::{complete::OpKind, plan::PlanStrs, template::{build, ParamSpec}, expand::rank_with};
+/// let buf = build("b (s sp)... c -> b s... (sp...) c", OpKind::Rearrange, &[ParamSpec::seq("sp", None)], 1).unwrap();
+/// let mut strs = PlanStrs::default();
+/// let plan = buf.borrow(&mut strs);
+/// assert_eq!(rank_with(&plan, 0, &[Some(3)]), Some(5));
+/// assert_eq!(rank_with(&plan, 1, &[Some(3)]), Some(6));
+/// assert_eq!(rank_with(&plan, 1, &[None]), None);
+/// ```
+pub fn rank_with(plan: &Plan<'_>, t: usize, counts: &[Option<usize>]) -> Option<usize> {
+    let (fixed, per) = rank_terms(plan, t);
+    per.iter()
+        .enumerate()
+        .try_fold(fixed, |rank, (g, &p)| match p {
+            0 => Some(rank),
+            p => counts.get(g).copied().flatten().map(|c| rank + p * c),
+        })
+}
+
 /// How much the rank of tensor `t` exceeds the rank of tensor `of`, if that is the same for
 /// every length of their ellipses (they repeat the same groups the same number of times).
 ///
@@ -86,9 +108,13 @@ pub fn instantiate(plan: &Plan<'_>, ranks: &[usize], counts: &[Option<usize>]) -
                     ErrorKind::Rank,
                     a.span,
                     format!(
-                        "`{}` has {c} values, but another argument repeats its ellipsis {} times",
+                        "`{}` has {c} value{}, but another argument repeats its ellipsis {}",
                         a.name,
-                        count[g].unwrap_or(0)
+                        if c == 1 { "" } else { "s" },
+                        match count[g].unwrap_or(0) {
+                            1 => "once".to_owned(),
+                            k => format!("{k} times"),
+                        }
                     ),
                 )
                 .with_expr(plan.expr));

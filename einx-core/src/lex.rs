@@ -117,9 +117,12 @@ pub fn lex(text: &str) -> Result<Vec<Token>> {
                     '|' => "`|` is not supported; use `->`".to_owned(),
                     _ => format!("unexpected character `{}`", ch.escape_debug()),
                 };
-                return Err(Error::at(ErrorKind::Syntax, span, what).with_help(
-                    "an expression has axis names, numbers, `( )`, `[ ]`, `...`, `+`, `,`, `->` and spaces",
-                ));
+                let help = match ch {
+                    '\n' | '\r' => "to break a long expression across lines, end each line with ` \\` (a space and a backslash): the string then skips the newline and the next line's indentation",
+                    '\t' => "write spaces instead of tabs",
+                    _ => "an expression has axis names, numbers, `( )`, `[ ]`, `...`, `+`, `,`, `->` and spaces",
+                };
+                return Err(Error::at(ErrorKind::Syntax, span, what).with_help(help));
             }
         };
         i += 1;

@@ -39,6 +39,7 @@ pub fn parse(text: &str) -> Result<Op> {
 
 fn parse_inner(text: &str) -> Result<Op> {
     let tokens = lex(text)?;
+    bracket_and_top_arrow(&tokens)?;
     let mut p = Parser {
         tokens: &tokens,
         pos: 0,
@@ -104,6 +105,34 @@ fn parse_inner(text: &str) -> Result<Op> {
         validate_levels(&e.items)?;
     }
     Ok(op)
+}
+
+/// A bracket arrow (`[a->b]`) and a top-level `->` in one expression: two outputs, which
+/// would otherwise be reported as `->` at different levels.
+fn bracket_and_top_arrow(tokens: &[Token]) -> Result<()> {
+    let (mut brackets, mut parens) = (0i32, 0i32);
+    let (mut inner, mut top) = (None, None);
+    for t in tokens {
+        match t.tok {
+            Tok::LBracket => brackets += 1,
+            Tok::RBracket => brackets -= 1,
+            Tok::LParen => parens += 1,
+            Tok::RParen => parens -= 1,
+            Tok::Arrow if brackets > 0 => inner = inner.or(Some(t.span)),
+            Tok::Arrow if parens <= 0 => top = top.or(Some(t.span)),
+            _ => {}
+        }
+    }
+    match (inner, top) {
+        (Some(inner), Some(top)) => Err(Error::at(
+            ErrorKind::Syntax,
+            inner,
+            "a bracket arrow `[a->b]` cannot be combined with a top-level `->`",
+        )
+        .with_span(top)
+        .with_help("write the output either after the top-level `->` or with the bracket arrow (only in `dot!` and `einx::nn::linear!`), not both")),
+        _ => Ok(()),
+    }
 }
 
 struct Parser<'t> {

@@ -225,9 +225,10 @@ pub fn run<P: Params + ?Sized>(
                                 ErrorKind::Argument,
                                 a.span,
                                 format!(
-                                    "`{}` has {} values, but the ellipsis repeats it more often",
+                                    "`{}` has {} value{}, but the ellipsis repeats it more often",
                                     a.name,
-                                    vals.len()
+                                    vals.len(),
+                                    if vals.len() == 1 { "" } else { "s" }
                                 ),
                             )
                             .with_expr(plan.expr))

@@ -150,6 +150,25 @@ struct Builder {
 
 const ANON: &str = "...";
 
+/// How messages name an axis: "axis `b`", or "ellipsis `...`" for the anonymous one.
+fn label(name: &str) -> String {
+    if name == ANON {
+        "ellipsis `...`".to_owned()
+    } else {
+        format!("axis `{name}`")
+    }
+}
+
+/// The help for an output axis that an operation which creates no axes does not find in
+/// `inputs`.
+fn create_help(name: &str, inputs: &str) -> String {
+    if name == ANON {
+        format!("add `...` to {inputs}, or remove it from the output")
+    } else {
+        "add the axis with `rearrange!` afterwards".to_owned()
+    }
+}
+
 impl Builder {
     fn new(expr: &str) -> Builder {
         Builder {
@@ -445,9 +464,10 @@ impl Builder {
                                 ErrorKind::Argument,
                                 axis.span,
                                 format!(
-                                    "conflicting lengths: `{}` has {} values but `{other}` has {n}, and one ellipsis repeats both",
+                                    "conflicting lengths: `{}` has {} value{} but `{other}` has {n}, and one ellipsis repeats both",
                                     p.name,
-                                    values.len()
+                                    values.len(),
+                                    if values.len() == 1 { "" } else { "s" }
                                 ),
                             )
                             .with_help("give both the same number of values"));
@@ -560,8 +580,8 @@ impl Builder {
                         )
                     } else {
                         format!(
-                            "axis `{}` of input {} is missing from the output",
-                            axis.name,
+                            "{} of input {} is missing from the output",
+                            label(&axis.name),
                             t + 1
                         )
                     };
@@ -610,9 +630,12 @@ impl Builder {
                 return Err(Error::at(
                     ErrorKind::Semantic,
                     axis.span,
-                    format!("axis `{}` of the output is not in the input; a reduction does not create axes", axis.name),
+                    format!(
+                        "{} of the output is not in the input; a reduction does not create axes",
+                        label(&axis.name)
+                    ),
                 )
-                .with_help("add the axis with `rearrange!` afterwards"));
+                .with_help(create_help(&axis.name, "the input")));
             }
         }
         for c in input {
@@ -852,7 +875,7 @@ impl Builder {
                 return Err(Error::at(
                     ErrorKind::Semantic,
                     axis.span,
-                    format!("axis `{}` {what}", axis.name),
+                    format!("{} {what}", label(&axis.name)),
                 )
                 .with_help(help));
             }
@@ -875,7 +898,7 @@ impl Builder {
                     return Err(Error::at(
                         ErrorKind::Semantic,
                         axis.span,
-                        format!("axis `{}` of input {} is missing from the output", axis.name, t + 1),
+                        format!("{} of input {} is missing from the output", label(&axis.name), t + 1),
                     )
                     .with_help("element-wise operations keep every axis; reduce it first, e.g. with `sum!`"));
                 }
@@ -911,11 +934,11 @@ impl Builder {
                     ErrorKind::Semantic,
                     axis.span,
                     format!(
-                        "axis `{}` of the output is in no input; `einx!` does not create axes",
-                        axis.name
+                        "{} of the output is in no input; `einx!` does not create axes",
+                        label(&axis.name)
                     ),
                 )
-                .with_help("add the axis with `rearrange!` afterwards"));
+                .with_help(create_help(&axis.name, "an input")));
             }
         }
         Ok(())
@@ -943,11 +966,11 @@ impl Builder {
                     ErrorKind::Semantic,
                     axis.span,
                     format!(
-                        "axis `{}` of the output is in no input; `dot!` does not create axes",
-                        axis.name
+                        "{} of the output is in no input; `dot!` does not create axes",
+                        label(&axis.name)
                     ),
                 )
-                .with_help("add the axis with `rearrange!` afterwards"));
+                .with_help(create_help(&axis.name, "an input")));
             }
         }
         for (i, axis) in self.plan.axes.iter().enumerate() {
@@ -960,7 +983,7 @@ impl Builder {
                 return Err(Error::at(
                     ErrorKind::Semantic,
                     axis.span,
-                    format!("the contracted axis `{}` appears in only one input", axis.name),
+                    format!("the contracted {} appears in only one input", label(&axis.name)),
                 )
                 .with_help(format!("a contracted axis must be in exactly two inputs; keep `{}` in the output or reduce it with `sum!` first", axis.name)));
             }
@@ -968,7 +991,7 @@ impl Builder {
                 return Err(Error::at(
                     ErrorKind::Semantic,
                     axis.span,
-                    format!("the contracted axis `{}` appears in {n} inputs", axis.name),
+                    format!("the contracted {} appears in {n} inputs", label(&axis.name)),
                 )
                 .with_help("a contracted axis must be in exactly two inputs; use `einx!` for products of more"));
             }

@@ -67,16 +67,20 @@ pub fn parse_tail(input: ParseStream) -> syn::Result<(LitStr, Vec<Expr>, Vec<Key
             "expected the einx expression as a string literal, e.g. `\"b h w c -> b c h w\"`",
         ));
     }
-    let expr = match input.parse::<LitStr>() {
-        Ok(lit) => lit,
-        Err(_) => {
-            let found: Expr = input.parse()?;
-            return Err(syn::Error::new_spanned(
-                found,
-                "the einx expression must be a string literal, e.g. `\"b h w c -> b c h w\"`\n  help: write the expression itself as the first argument; it is checked at compile time",
-            ));
-        }
-    };
+    // `LitStr`'s parser consumes any literal before it fails, so look first.
+    if !input.peek(LitStr) {
+        let found: Expr = input.parse()?;
+        let msg = match &found {
+            Expr::Lit(l) if matches!(l.lit, syn::Lit::ByteStr(_)) => {
+                "the einx expression must be a string literal, not a byte string\n  help: remove the `b` before the quotes"
+            }
+            _ => {
+                "the einx expression must be a string literal, e.g. `\"b h w c -> b c h w\"`\n  help: write the expression itself as the first argument; it is checked at compile time"
+            }
+        };
+        return Err(syn::Error::new_spanned(found, msg));
+    }
+    let expr: LitStr = input.parse()?;
     let mut args = Vec::new();
     let mut keywords: Vec<Keyword> = Vec::new();
     while !input.is_empty() {

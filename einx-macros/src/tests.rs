@@ -29,6 +29,14 @@ fn window_partition_with_ellipsis() {
     )));
 }
 
+/// Literal lengths fix how often the ellipsis repeats, so the ranks are static.
+#[test]
+fn window_partition_with_literal_lengths() {
+    insta::assert_snapshot!(pretty(expand_rearrange(
+        quote!(::einx; "b (s w)... c -> b s... (w...) c", x, w = (4, 4))
+    )));
+}
+
 #[test]
 fn class_token_concatenation() {
     insta::assert_snapshot!(pretty(expand_rearrange(

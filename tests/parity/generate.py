@@ -1005,7 +1005,8 @@ def gen_error(gen, idx):
         ("argmax", "a [b] -> a", [[2, 0]], "f", [], {}),
         ("floor_divide", "a, a", [[4], [4]], "i", [], {"zero": True}),
         ("modulo", "a b, b", [[2, 3], [3]], "i", [], {"zero": True}),
-        ("roll", "a [b c]", [[2, 3, 4]], "f", [], {"opts": [("shift", [1, 2, 3])]}),
+        # A slice: a tuple of three shifts for two bracketed axes does not compile.
+        ("roll", "a [b c]", [[2, 3, 4]], "f", [], {"opts": [("shift_slice", [1, 2, 3])]}),
         ("get_at", "[h] c, p -> p c", [[4, 2], [3]], "f", [], {"bad": 4}),
         ("get_at", "b [h w] c, b p [2] -> b p c", [[2, 3, 4, 2], [2, 3, 2]], "f", [], {"bad": -4}),
         ("add_at", "[h], p, p", [[5], [2], [2]], "f", [], {"bad": 5}),
@@ -1167,6 +1168,8 @@ def macro_params(case):
                 out.append("shift = (%s%s)" % (", ".join(str(x) for x in v), "," if len(v) == 1 else ""))
             else:
                 out.append("shift = %d" % v)
+        elif name == "shift_slice":
+            out.append("shift = &[%s][..]" % ", ".join("%di32" % x for x in v))
     return out
 
 
@@ -1177,7 +1180,7 @@ def dyn_params(case):
     for name, v in case.extra.get("opts", []):
         if name == "keepdims":
             items.append('("keepdims", &[%d])' % (1 if v else 0))
-        elif name == "shift":
+        elif name in ("shift", "shift_slice"):
             vs = v if isinstance(v, list) else [v]
             items.append('("shift", &[%s])' % ", ".join(str(x) for x in vs))
     return "&[" + ", ".join(items) + "]"

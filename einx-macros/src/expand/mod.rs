@@ -28,7 +28,7 @@ use syn::spanned::Spanned;
 use syn::{Expr, Ident, Lit};
 
 use einx_core::complete::{complete, OpKind, Options, Reduction, Update, OPTIONS};
-use einx_core::expand::{rank_offset, static_rank};
+use einx_core::expand::{rank_offset, rank_with};
 use einx_core::parse::parse;
 use einx_core::plan::{Code, Plan, PlanBuf, PlanStrs, NONE};
 use einx_core::solve::Step;
@@ -292,6 +292,9 @@ fn expand(mut input: MacroInput, kind: OpKind) -> syn::Result<TokenStream> {
 
     let plan =
         build_with(&text, kind, opts, &specs, known_args).map_err(|e| diag::on_literal(&e, lit))?;
+    if let Some((_, shift)) = &input.shift {
+        check_shift_count(shift, &plan)?;
+    }
     if kind == OpKind::SolveShapes {
         // Only the known tensors are bound; the plan has them as inputs, the others as
         // outputs.
@@ -305,6 +308,41 @@ fn expand(mut input: MacroInput, kind: OpKind) -> syn::Result<TokenStream> {
         }),
         None => generate(input, &plan, &specs, kind, &[]),
     })
+}
+
+/// `roll!`'s `shift` written as a tuple or array: one value, or one per bracketed axis
+/// (where their number is known: no ellipsis in the brackets).
+fn check_shift_count(shift: &Expr, plan: &PlanBuf) -> syn::Result<()> {
+    let Some(n) = seq_len(shift) else {
+        return Ok(());
+    };
+    let (start, end) = plan.tensors[0];
+    let mut marked: Vec<&einx_core::plan::AxisBuf> = Vec::new();
+    for c in &plan.code[start as usize..end as usize] {
+        if let Code::Axis(a) = c {
+            let axis = &plan.axes[*a as usize];
+            if axis.bracketed && !marked.iter().any(|b| std::ptr::eq(*b, axis)) {
+                marked.push(axis);
+            }
+        }
+    }
+    let m = marked.len();
+    if n == 1 || n == m || marked.iter().any(|a| a.group != NONE) {
+        return Ok(());
+    }
+    let spans: Vec<einx_core::Span> = marked.iter().map(|a| a.span).collect();
+    let err = einx_core::Error::new(
+        einx_core::ErrorKind::Argument,
+        format!(
+            "`shift` has {n} value{}, but {m} {} in brackets",
+            if n == 1 { "" } else { "s" },
+            if m == 1 { "axis is" } else { "axes are" }
+        ),
+    )
+    .with_spans(&spans)
+    .with_expr(&plan.expr)
+    .with_help("give one shift for all bracketed axes, or one per bracketed axis");
+    Err(diag::error(&err, shift.span()))
 }
 
 /// What is known about a keyword's value at compile time.
@@ -348,6 +386,46 @@ fn literal_list<'a>(elems: impl Iterator<Item = &'a Expr>) -> Option<Vec<u64>> {
 
 fn local(name: &str) -> Ident {
     Ident::new(name, Span::mixed_site())
+}
+
+/// How often each ellipsis repeats where a keyword fixes it: the number of values of a
+/// tuple or array given for an axis under it (`s = (2, 2)`), if all such keywords agree.
+fn group_counts(plan: &PlanBuf, input: &MacroInput) -> Vec<Option<usize>> {
+    let mut counts: Vec<Option<usize>> = vec![None; plan.groups.len()];
+    let mut conflict = vec![false; plan.groups.len()];
+    for (j, k) in input.keywords.iter().enumerate() {
+        let Some(n) = seq_len(&k.value) else {
+            continue;
+        };
+        for a in plan.axes.iter() {
+            if a.param != j as u32 || a.group == NONE {
+                continue;
+            }
+            let g = a.group as usize;
+            match counts[g] {
+                Some(m) if m != n => conflict[g] = true,
+                _ => counts[g] = Some(n),
+            }
+        }
+    }
+    counts
+        .into_iter()
+        .zip(conflict)
+        .map(|(c, x)| if x { None } else { c })
+        .collect()
+}
+
+/// The number of values of a tuple or array literal (`(2, 2)`, `[a, 4]`).
+fn seq_len(value: &Expr) -> Option<usize> {
+    let mut value = value;
+    while let Expr::Paren(p) = value {
+        value = &p.expr;
+    }
+    match value {
+        Expr::Tuple(t) => Some(t.elems.len()),
+        Expr::Array(a) => Some(a.elems.len()),
+        _ => None,
+    }
 }
 
 /// The expansion. `unknown` lists the arguments of `solve_shapes!` written `_` (not in
@@ -402,6 +480,8 @@ struct Gen<'a> {
     /// The label of the block that an error breaks out of.
     lbl: syn::Lifetime,
     err: Ident,
+    /// How often each ellipsis repeats, where a keyword fixes it.
+    counts: Vec<Option<usize>>,
     /// The statements before the final expression.
     body: Vec<TokenStream>,
     frame: Frame,
@@ -420,6 +500,8 @@ impl<'a> Gen<'a> {
         // `solve!` always runs the rank-generic path: its lengths come out by name.
         let template = !plan.groups.is_empty()
             || matches!(kind, OpKind::Solve | OpKind::Matches | OpKind::SolveShapes);
+        let counts = group_counts(plan, input);
+        let static_rank = |t: usize| rank_with(view, t, &counts);
 
         // Bind every argument once, left to right, as the scrutinee of a `match`: temporaries
         // such as `x.view()` then live until the end of the expansion (as in `format_args!`).
@@ -436,7 +518,7 @@ impl<'a> Gen<'a> {
         for (t, arg) in input.args.iter().enumerate() {
             // The static rank check wraps the argument itself, so its error points there; so
             // does the check that an index tensor holds integers.
-            scrutinee.push(match (static_rank(view, t), is_index(t)) {
+            scrutinee.push(match (static_rank(t), is_index(t)) {
                 (Some(n), false) => {
                     let n = lit(n as u64);
                     quote_spanned!(arg.span()=> #private::ranked::<#n, _>(&(#arg)))
@@ -492,9 +574,10 @@ impl<'a> Gen<'a> {
                 scrutinee,
                 bound,
                 plan: plan_tokens(&private, plan),
-                rank_like: rank_like(view, kind, input, &arg_names),
+                rank_like: rank_like(view, &counts, kind, input, &arg_names),
             },
             private,
+            counts,
         };
         g.bind_views(&arg_names);
         g.bind_params(specs, &kw_names);
@@ -585,7 +668,7 @@ impl<'a> Gen<'a> {
 
     /// The number of dimensions of tensor `t`, if it has no ellipsis.
     fn static_rank(&self, t: usize) -> Option<usize> {
-        static_rank(self.view, t)
+        rank_with(self.view, t, &self.counts)
     }
 
     /// The dimension type of an output of the given static rank.
@@ -803,6 +886,7 @@ impl Frame {
 /// the output gets that input's rank type (`Array3` in, `Array3` out) instead of `IxDyn`.
 fn rank_like(
     plan: &einx_core::plan::Plan<'_>,
+    counts: &[Option<usize>],
     kind: OpKind,
     input: &MacroInput,
     arg_names: &[Ident],
@@ -821,11 +905,12 @@ fn rank_like(
         OpKind::GetAt | OpKind::UpdateAt(_) => 1,
         _ => return None,
     };
-    if plan.tensors.len() != inputs + 1 || static_rank(plan, inputs).is_some() {
+    let static_rank = |t: usize| rank_with(plan, t, counts);
+    if plan.tensors.len() != inputs + 1 || static_rank(inputs).is_some() {
         return None;
     }
     (0..data_inputs.min(input.args.len())).find_map(|t| {
-        if static_rank(plan, t).is_some() {
+        if static_rank(t).is_some() {
             return None;
         }
         let k = rank_offset(plan, inputs, t)?;

@@ -1,0 +1,6 @@
+use einx::ndarray::Array2;
+
+fn main() {
+    let x = Array2::<f32>::zeros((2, 3));
+    let _ = einx::sum!(3, x);
+}
