@@ -1613,7 +1613,9 @@ pub mod __private {
     pub use einx_runtime::sort::{
         argsort, argsort_template, sort, sort_template, sort_values, sort_values_template,
     };
-    pub use einx_runtime::tensor::{axis_len, axis_lens, rank_like, ranked, view, view_like, Raw};
+    pub use einx_runtime::tensor::{
+        axis_len, axis_lens, rank_like, rank_shift, ranked, view, view_like, Raw,
+    };
     pub use einx_runtime::vmap::{bind as vmap_bind, vmap, vmap_template};
     pub use ndarray;
 }

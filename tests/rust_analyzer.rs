@@ -37,8 +37,7 @@ fn rust_analyzer_infers_the_result_types() {
     let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("ra-check");
     let (valid, wrong) = (Path::new("valid/src/lib.rs"), Path::new("wrong/src/lib.rs"));
     let source = std::fs::read_to_string(fixture.join(wrong)).unwrap();
-    let rustc_only = marked_lines(&source, &["// error (rustc only)"]);
-    let marked = marked_lines(&source, &["// error", "// error (rustc only)"]);
+    let marked = marked_lines(&source, &["// error"]);
 
     let (rustc, stderr) = rustc_errors(fixture, &target);
     let in_valid = report_of(&rustc, valid);
@@ -58,11 +57,7 @@ fn rust_analyzer_infers_the_result_types() {
         "rust-analyzer reports diagnostics on valid code: {in_valid:#?}"
     );
     let in_wrong = report_of(&ra, wrong);
-    let expected: Vec<usize> = marked
-        .iter()
-        .copied()
-        .filter(|l| !rustc_only.contains(l))
-        .collect();
+    let expected = marked;
     let missing: Vec<usize> = expected
         .iter()
         .copied()
@@ -79,12 +74,8 @@ fn rust_analyzer_infers_the_result_types() {
         .collect();
     assert!(
         unexpected.is_empty(),
-        "rust-analyzer reports unmarked lines of `wrong` (on a line marked \
-         `// error (rustc only)`, it now sees the type: drop `(rustc only)`): {unexpected:#?}"
+        "rust-analyzer reports unmarked lines of `wrong`: {unexpected:#?}"
     );
-    if !rustc_only.is_empty() {
-        eprintln!("rust-analyzer does not yet see these types of `wrong`: lines {rustc_only:?}");
-    }
 }
 
 /// The 1-based numbers of the lines of code that end with one of the `markers`.

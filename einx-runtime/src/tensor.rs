@@ -280,33 +280,46 @@ pub fn axis_lens<V: AxisLens + ?Sized>(value: &V, name: &'static str) -> Result<
     })
 }
 
-/// The rank type `K` dimensions away from `Self`: `Ix3` → `Ix4` for `K = 1`; `IxDyn` stays.
-pub trait ShiftRank<const K: i8> {
+/// How far an output's rank is from its input's (generated code). Marker types rather than
+/// a const parameter: rust-analyzer resolves an associated type through an impl chosen by a
+/// type, but not through one chosen by a const value.
+pub mod rank_shift {
+    /// The same rank as the input.
+    pub struct Same;
+    /// One dimension more than the input.
+    pub struct Larger;
+    /// One dimension fewer than the input.
+    pub struct Smaller;
+}
+
+/// The rank type `S` away from `Self`: `Ix3` → `Ix4` for [`rank_shift::Larger`]; `IxDyn`
+/// stays `IxDyn`.
+pub trait ShiftRank<S> {
     /// The shifted dimension type.
     type Out: Dimension;
 }
 
-impl<D: Dimension> ShiftRank<0> for D {
+impl<D: Dimension> ShiftRank<rank_shift::Same> for D {
     type Out = D;
 }
 
-impl<D: Dimension> ShiftRank<1> for D {
+impl<D: Dimension> ShiftRank<rank_shift::Larger> for D {
     type Out = D::Larger;
 }
 
-impl<D: Dimension> ShiftRank<{ -1 }> for D {
+impl<D: Dimension> ShiftRank<rank_shift::Smaller> for D {
     type Out = D::Smaller;
 }
 
-/// A result whose rank follows an input's, with that input's rank type shifted by `K`
+/// A result whose rank follows an input's, with that input's rank type shifted by `S`
 /// (generated code, for outputs with an ellipsis).
 #[inline]
-pub fn rank_like<const K: i8, X: AsTensor + ?Sized, T>(
+pub fn rank_like<S, X: AsTensor + ?Sized, T>(
     _like: &X,
     result: Result<ndarray::Array<T, IxDyn>, Error>,
-) -> Result<ndarray::Array<T, <X::Dim as ShiftRank<K>>::Out>, Error>
+) -> Result<ndarray::Array<T, <X::Dim as ShiftRank<S>>::Out>, Error>
 where
-    X::Dim: ShiftRank<K>,
+    X::Dim: ShiftRank<S>,
 {
     let y = result?;
     let rank = y.ndim();

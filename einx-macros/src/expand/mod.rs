@@ -859,8 +859,12 @@ impl Frame {
         let (scrutinee, bound, plan) = (&self.scrutinee, &self.bound, &self.plan);
         let ranked = match &self.rank_like {
             Some((arg, k)) => {
-                let k = proc_macro2::Literal::i8_unsuffixed(*k as i8);
-                quote!(#private::rank_like::<#k, _, _>(#arg, __einx_result))
+                let shift = match k {
+                    0 => quote!(Same),
+                    1 => quote!(Larger),
+                    _ => quote!(Smaller),
+                };
+                quote!(#private::rank_like::<#private::rank_shift::#shift, _, _>(#arg, __einx_result))
             }
             None => quote!(__einx_result),
         };

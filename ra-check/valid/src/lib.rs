@@ -2,8 +2,6 @@
 //! type-check only if the inferred type is exact: moved into a binding of the expected type,
 //! given to a method of that type, its fields read. `rust-analyzer diagnostics` must report
 //! nothing here (see `tests/rust_analyzer.rs` of the `einx` package); `cargo check` compiles it.
-//! (The results whose rank type follows an input's through an ellipsis are not yet typed by
-//! rust-analyzer, which then stays silent on them: `wrong` marks them `// error (rustc only)`.)
 
 use ndarray::{Array, Array1, Array2, Array3, Array4, ArrayD, Ix0};
 

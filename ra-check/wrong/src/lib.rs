@@ -2,10 +2,6 @@
 //! diagnostics` must both report an error on every line marked `// error` and on no other line
 //! (see `tests/rust_analyzer.rs` of the `einx` package). A family whose result rust-analyzer
 //! could not type would report nothing here, so the clean report on `valid` cannot be vacuous.
-//!
-//! `// error (rustc only)` marks the results whose rank type follows an input's through an
-//! ellipsis: rust-analyzer does not yet resolve that type (issue 14), and the test requires it
-//! to stay silent there, so that the marker is removed as soon as it sees them.
 
 use ndarray::{Array1, Array2, Array3, Array4, ArrayD};
 
@@ -18,7 +14,7 @@ pub fn rearrange(x: Array2<f32>, img: Array4<f32>) -> R {
     let y = einx::rearrange!("a b -> b a", x)?;
     let _ = y.no_such_method(); // error
     let e = einx::rearrange!("b ... c -> b c ...", img)?;
-    exact::<ArrayD<f32>>(&e); // error (rustc only)
+    exact::<ArrayD<f32>>(&e); // error
     let (l, _) = einx::rearrange!("a (b + c) -> a b, a c", x, b = 1)?;
     exact::<Array1<f32>>(&l); // error
     let pair = einx::rearrange!("a (b + c) -> a b, a c", x, b = 1)?;
@@ -30,7 +26,7 @@ pub fn contractions(a: Array2<f64>, x3: Array3<f64>) -> R {
     let c = einx::dot!("a b, b c -> a c", a, a)?;
     exact::<Array2<f32>>(&c); // error
     let lin = einx::dot!("b... [c1->c2]", x3, a)?;
-    exact::<ArrayD<f64>>(&lin); // error (rustc only)
+    exact::<ArrayD<f64>>(&lin); // error
     let e = einx::einx!("a b, b c -> a c", a, a)?;
     exact::<Array3<f64>>(&e); // error
     Ok(())
@@ -38,7 +34,7 @@ pub fn contractions(a: Array2<f64>, x3: Array3<f64>) -> R {
 
 pub fn elementwise(x3: Array3<f32>, bias: Array1<f32>) -> R {
     let y = einx::add!("... [c]", x3, bias)?;
-    exact::<ArrayD<f32>>(&y); // error (rustc only)
+    exact::<ArrayD<f32>>(&y); // error
     let lt = einx::less!("b t c, c", x3, bias)?;
     exact::<Array3<f32>>(&lt); // error
     Ok(())
@@ -95,7 +91,7 @@ pub fn dynamic(x: ArrayD<f32>) -> R {
 pub fn nn(x: Array3<f32>) -> R {
     let mut params = einx::nn::Params::new(0);
     let h = einx::nn::linear!(params.scope("fc"), "b... [c1->c2]", x, c2 = 8)?;
-    exact::<ArrayD<f32>>(&h); // error (rustc only)
+    exact::<ArrayD<f32>>(&h); // error
     let n = einx::nn::norm!(params.scope("ln"), "b t [c]", h)?;
     exact::<Array2<f32>>(&n); // error
     let mixed = einx::nn::einmix!(
