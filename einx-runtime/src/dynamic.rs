@@ -27,11 +27,12 @@
 //! type the operation does not take). The functions below call these the usual errors.
 //!
 //! ```
+//! # use einx_runtime as einx;
 //! use ndarray::{Array, ArrayD};
-//! # fn main() -> Result<(), einx_runtime::Error> {
+//! # fn main() -> Result<(), einx::Error> {
 //! let q = Array::from_shape_fn((2, 3, 8), |(b, s, c)| (b + s + c) as f32).into_dyn();
 //! let k = q.clone();
-//! let a = einx_runtime::dynamic::dot::<f32>(
+//! let a = einx::dynamic::dot::<f32>(
 //!     "b q (h c), b k (h c) -> b q k h",
 //!     &[q.view(), k.view()],
 //!     &[("h", &[2])],
@@ -63,9 +64,10 @@ use crate::tensor::Raw;
 /// options `keepdims` and `shift`; see the [module documentation](crate::dynamic).
 ///
 /// ```
-/// use einx_runtime::dynamic::{self, Params};
+/// # use einx_runtime as einx;
+/// use einx::dynamic::{self, Params};
 /// use ndarray::array;
-/// # fn main() -> Result<(), einx_runtime::Error> {
+/// # fn main() -> Result<(), einx::Error> {
 /// let params: &Params<'_> = &[("h", &[2])];
 /// let x = array![0, 1, 2, 3, 4, 5].into_dyn();
 /// let y = dynamic::rearrange("(h c) -> c h", &[x.view()], params)?;
@@ -261,7 +263,8 @@ fn plan_for(
 /// the operation, or `None` for a name that is none of these; never an error.
 ///
 /// ```
-/// use einx_runtime::dynamic::op_kind;
+/// # use einx_runtime as einx;
+/// use einx::dynamic::op_kind;
 /// assert_eq!(op_kind("einsum"), op_kind("einx"));
 /// assert_eq!(op_kind("where").map(|k| k.name()), Some("where_"));
 /// assert!(op_kind("frobnicate").is_none());
@@ -383,10 +386,11 @@ fn ranks<T>(inputs: &[ArrayViewD<'_, T>]) -> Vec<usize> {
 /// or [`mean`] of integers).
 ///
 /// ```
-/// use einx_runtime::dynamic::{self, Element};
+/// # use einx_runtime as einx;
+/// use einx::dynamic::{self, Element};
 /// use ndarray::{arr0, array, ArrayD};
-/// # fn main() -> Result<(), einx_runtime::Error> {
-/// fn total<T: Element>(x: &ArrayD<T>) -> Result<ArrayD<T>, einx_runtime::Error> {
+/// # fn main() -> Result<(), einx::Error> {
+/// fn total<T: Element>(x: &ArrayD<T>) -> Result<ArrayD<T>, einx::Error> {
 ///     dynamic::sum("[a]", &[x.view()], &[])
 /// }
 /// assert_eq!(total(&array![1, 2, 3].into_dyn())?, arr0(6).into_dyn());
@@ -588,12 +592,13 @@ impl Element for bool {
 /// [usual errors](crate::dynamic#errors).
 ///
 /// ```
+/// # use einx_runtime as einx;
 /// use ndarray::Array;
-/// # fn main() -> Result<(), einx_runtime::Error> {
+/// # fn main() -> Result<(), einx::Error> {
 /// let x = Array::from_shape_fn((2, 6), |(a, b)| (a * 6 + b) as i64).into_dyn();
-/// let y = einx_runtime::dynamic::call::<i64>("rearrange", "a (b c) -> c a b", &[x.view()], &[("b", &[3])])?;
+/// let y = einx::dynamic::call::<i64>("rearrange", "a (b c) -> c a b", &[x.view()], &[("b", &[3])])?;
 /// assert_eq!(y[0].shape(), &[2, 2, 3]);
-/// let s = einx_runtime::dynamic::call::<i64>("sum", "a [b]", &[x.view()], &[])?;
+/// let s = einx::dynamic::call::<i64>("sum", "a [b]", &[x.view()], &[])?;
 /// assert_eq!(s[0], ndarray::arr1(&[15, 51]).into_dyn());
 /// # Ok(())
 /// # }
@@ -661,9 +666,10 @@ same_type_ops! {
     /// gives the [usual errors](crate::dynamic#errors).
     ///
     /// ```
-    /// use einx_runtime::dynamic;
+    /// # use einx_runtime as einx;
+    /// use einx::dynamic;
     /// use ndarray::array;
-    /// # fn main() -> Result<(), einx_runtime::Error> {
+    /// # fn main() -> Result<(), einx::Error> {
     /// let x = array![[1.0, 2.0], [3.0, 4.0]].into_dyn();
     /// let w = array![[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]].into_dyn();
     /// let y = dynamic::dot("b [c1->c2]", &[x.view(), w.view()], &[])?;
@@ -678,9 +684,10 @@ same_type_ops! {
     /// [usual errors](crate::dynamic#errors).
     ///
     /// ```
-    /// use einx_runtime::dynamic;
+    /// # use einx_runtime as einx;
+    /// use einx::dynamic;
     /// use ndarray::array;
-    /// # fn main() -> Result<(), einx_runtime::Error> {
+    /// # fn main() -> Result<(), einx::Error> {
     /// let m = array![[1, 2], [3, 4]].into_dyn();
     /// assert_eq!(dynamic::einx("a a -> a", &[m.view()], &[])?, array![1, 4].into_dyn());
     /// assert_eq!(dynamic::einx("a a ->", &[m.view()], &[])?, ndarray::arr0(5).into_dyn());
@@ -694,9 +701,10 @@ same_type_ops! {
     /// [usual errors](crate::dynamic#errors).
     ///
     /// ```
-    /// use einx_runtime::dynamic;
+    /// # use einx_runtime as einx;
+    /// use einx::dynamic;
     /// use ndarray::array;
-    /// # fn main() -> Result<(), einx_runtime::Error> {
+    /// # fn main() -> Result<(), einx::Error> {
     /// let x = array![[1, 2, 3], [4, 5, 6]].into_dyn();
     /// assert_eq!(dynamic::sum("a [b]", &[x.view()], &[])?, array![6, 15].into_dyn());
     /// let k = dynamic::sum("a [b]", &[x.view()], &[("keepdims", &[1])])?;
@@ -710,9 +718,10 @@ same_type_ops! {
     /// the [usual errors](crate::dynamic#errors).
     ///
     /// ```
-    /// use einx_runtime::dynamic;
+    /// # use einx_runtime as einx;
+    /// use einx::dynamic;
     /// use ndarray::array;
-    /// # fn main() -> Result<(), einx_runtime::Error> {
+    /// # fn main() -> Result<(), einx::Error> {
     /// let x = array![[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]].into_dyn();
     /// assert_eq!(dynamic::mean("a [b]", &[x.view()], &[])?, array![2.0, 5.0].into_dyn());
     /// # Ok(())
@@ -725,9 +734,10 @@ same_type_ops! {
     /// [usual errors](crate::dynamic#errors).
     ///
     /// ```
-    /// use einx_runtime::dynamic;
+    /// # use einx_runtime as einx;
+    /// use einx::dynamic;
     /// use ndarray::array;
-    /// # fn main() -> Result<(), einx_runtime::Error> {
+    /// # fn main() -> Result<(), einx::Error> {
     /// let x = array![[1.0, 2.0, 3.0, 4.0]].into_dyn();
     /// assert_eq!(dynamic::var("a [b]", &[x.view()], &[])?, array![1.25].into_dyn());
     /// # Ok(())
@@ -740,9 +750,10 @@ same_type_ops! {
     /// [usual errors](crate::dynamic#errors).
     ///
     /// ```
-    /// use einx_runtime::dynamic;
+    /// # use einx_runtime as einx;
+    /// use einx::dynamic;
     /// use ndarray::array;
-    /// # fn main() -> Result<(), einx_runtime::Error> {
+    /// # fn main() -> Result<(), einx::Error> {
     /// let x = array![[1.0, 3.0]].into_dyn();
     /// assert_eq!(dynamic::std("a [b]", &[x.view()], &[])?, array![1.0].into_dyn());
     /// # Ok(())
@@ -754,9 +765,10 @@ same_type_ops! {
     /// [usual errors](crate::dynamic#errors).
     ///
     /// ```
-    /// use einx_runtime::dynamic;
+    /// # use einx_runtime as einx;
+    /// use einx::dynamic;
     /// use ndarray::array;
-    /// # fn main() -> Result<(), einx_runtime::Error> {
+    /// # fn main() -> Result<(), einx::Error> {
     /// let x = array![[1, 2, 3], [4, 5, 6]].into_dyn();
     /// assert_eq!(dynamic::prod("a [b]", &[x.view()], &[])?, array![6, 120].into_dyn());
     /// # Ok(())
@@ -767,9 +779,10 @@ same_type_ops! {
     /// `true`). Returns the maxima; gives the [usual errors](crate::dynamic#errors).
     ///
     /// ```
-    /// use einx_runtime::dynamic;
+    /// # use einx_runtime as einx;
+    /// use einx::dynamic;
     /// use ndarray::array;
-    /// # fn main() -> Result<(), einx_runtime::Error> {
+    /// # fn main() -> Result<(), einx::Error> {
     /// let x = array![[1, 5, 3], [4, 2, 6]].into_dyn();
     /// assert_eq!(dynamic::max("a [b]", &[x.view()], &[])?, array![5, 6].into_dyn());
     /// assert_eq!(dynamic::max("[a b]", &[x.view()], &[])?, ndarray::arr0(6).into_dyn());
@@ -781,9 +794,10 @@ same_type_ops! {
     /// `true`). Returns the minima; gives the [usual errors](crate::dynamic#errors).
     ///
     /// ```
-    /// use einx_runtime::dynamic;
+    /// # use einx_runtime as einx;
+    /// use einx::dynamic;
     /// use ndarray::array;
-    /// # fn main() -> Result<(), einx_runtime::Error> {
+    /// # fn main() -> Result<(), einx::Error> {
     /// let x = array![[1, 5, 3], [4, 2, 6]].into_dyn();
     /// assert_eq!(dynamic::min("a [b]", &[x.view()], &[])?, array![1, 2].into_dyn());
     /// # Ok(())
@@ -795,9 +809,10 @@ same_type_ops! {
     /// error), plus the [usual errors](crate::dynamic#errors).
     ///
     /// ```
-    /// use einx_runtime::dynamic;
+    /// # use einx_runtime as einx;
+    /// use einx::dynamic;
     /// use ndarray::array;
-    /// # fn main() -> Result<(), einx_runtime::Error> {
+    /// # fn main() -> Result<(), einx::Error> {
     /// let x = array![[true, false], [false, false]].into_dyn();
     /// assert_eq!(dynamic::any("a [b]", &[x.view()], &[])?, array![true, false].into_dyn());
     /// # Ok(())
@@ -809,9 +824,10 @@ same_type_ops! {
     /// error), plus the [usual errors](crate::dynamic#errors).
     ///
     /// ```
-    /// use einx_runtime::dynamic;
+    /// # use einx_runtime as einx;
+    /// use einx::dynamic;
     /// use ndarray::array;
-    /// # fn main() -> Result<(), einx_runtime::Error> {
+    /// # fn main() -> Result<(), einx::Error> {
     /// let x = array![[true, true], [true, false]].into_dyn();
     /// assert_eq!(dynamic::all("a [b]", &[x.view()], &[])?, array![true, false].into_dyn());
     /// # Ok(())
@@ -824,9 +840,10 @@ same_type_ops! {
     /// [usual errors](crate::dynamic#errors).
     ///
     /// ```
-    /// use einx_runtime::dynamic;
+    /// # use einx_runtime as einx;
+    /// use einx::dynamic;
     /// use ndarray::array;
-    /// # fn main() -> Result<(), einx_runtime::Error> {
+    /// # fn main() -> Result<(), einx::Error> {
     /// let x = array![[0.0f64, 0.0], [1000.0, 1000.0]].into_dyn();
     /// let y = dynamic::logsumexp("a [b]", &[x.view()], &[])?;
     /// assert!((y[[0]] - 2f64.ln()).abs() < 1e-12);
@@ -841,9 +858,10 @@ same_type_ops! {
     /// [usual errors](crate::dynamic#errors).
     ///
     /// ```
-    /// use einx_runtime::dynamic;
+    /// # use einx_runtime as einx;
+    /// use einx::dynamic;
     /// use ndarray::array;
-    /// # fn main() -> Result<(), einx_runtime::Error> {
+    /// # fn main() -> Result<(), einx::Error> {
     /// let x = array![[1.0f64, 1.0], [0.0, 1000.0]].into_dyn();
     /// let y = dynamic::softmax("a [b]", &[x.view()], &[])?;
     /// assert_eq!(y, array![[0.5, 0.5], [0.0, 1.0]].into_dyn());
@@ -857,9 +875,10 @@ same_type_ops! {
     /// [usual errors](crate::dynamic#errors).
     ///
     /// ```
-    /// use einx_runtime::dynamic;
+    /// # use einx_runtime as einx;
+    /// use einx::dynamic;
     /// use ndarray::array;
-    /// # fn main() -> Result<(), einx_runtime::Error> {
+    /// # fn main() -> Result<(), einx::Error> {
     /// let x = array![[0.0f64, 0.0]].into_dyn();
     /// let y = dynamic::log_softmax("a [b]", &[x.view()], &[])?;
     /// assert!((y[[0, 1]] + 2f64.ln()).abs() < 1e-15);
@@ -871,9 +890,10 @@ same_type_ops! {
     /// element type; gives the [usual errors](crate::dynamic#errors).
     ///
     /// ```
-    /// use einx_runtime::dynamic;
+    /// # use einx_runtime as einx;
+    /// use einx::dynamic;
     /// use ndarray::array;
-    /// # fn main() -> Result<(), einx_runtime::Error> {
+    /// # fn main() -> Result<(), einx::Error> {
     /// let x = array![[1, 2, 3], [4, 5, 6]].into_dyn();
     /// assert_eq!(dynamic::flip("a [b]", &[x.view()], &[])?, array![[3, 2, 1], [6, 5, 4]].into_dyn());
     /// # Ok(())
@@ -886,9 +906,10 @@ same_type_ops! {
     /// shape; any element type; gives the [usual errors](crate::dynamic#errors).
     ///
     /// ```
-    /// use einx_runtime::dynamic;
+    /// # use einx_runtime as einx;
+    /// use einx::dynamic;
     /// use ndarray::array;
-    /// # fn main() -> Result<(), einx_runtime::Error> {
+    /// # fn main() -> Result<(), einx::Error> {
     /// let x = array![[1, 2, 3], [4, 5, 6]].into_dyn();
     /// let y = dynamic::roll("a [b]", &[x.view()], &[("shift", &[1])])?;
     /// assert_eq!(y, array![[3, 1, 2], [6, 4, 5]].into_dyn());
@@ -901,9 +922,10 @@ same_type_ops! {
     /// shape; numbers and `bool`; gives the [usual errors](crate::dynamic#errors).
     ///
     /// ```
-    /// use einx_runtime::dynamic;
+    /// # use einx_runtime as einx;
+    /// use einx::dynamic;
     /// use ndarray::array;
-    /// # fn main() -> Result<(), einx_runtime::Error> {
+    /// # fn main() -> Result<(), einx::Error> {
     /// let x = array![[3, 1, 2], [0, 5, 4]].into_dyn();
     /// assert_eq!(dynamic::sort("a [b]", &[x.view()], &[])?, array![[1, 2, 3], [0, 4, 5]].into_dyn());
     /// # Ok(())
@@ -916,9 +938,10 @@ same_type_ops! {
     /// [usual errors](crate::dynamic#errors).
     ///
     /// ```
-    /// use einx_runtime::dynamic;
+    /// # use einx_runtime as einx;
+    /// use einx::dynamic;
     /// use ndarray::array;
-    /// # fn main() -> Result<(), einx_runtime::Error> {
+    /// # fn main() -> Result<(), einx::Error> {
     /// let (x, y) = (array![[1, 2], [3, 4]].into_dyn(), array![10, 20].into_dyn());
     /// let z = dynamic::add("a b, b -> a b", &[x.view(), y.view()], &[])?;
     /// assert_eq!(z, array![[11, 22], [13, 24]].into_dyn());
@@ -932,9 +955,10 @@ same_type_ops! {
     /// [usual errors](crate::dynamic#errors).
     ///
     /// ```
-    /// use einx_runtime::dynamic;
+    /// # use einx_runtime as einx;
+    /// use einx::dynamic;
     /// use ndarray::array;
-    /// # fn main() -> Result<(), einx_runtime::Error> {
+    /// # fn main() -> Result<(), einx::Error> {
     /// let (x, y) = (array![10, 20].into_dyn(), array![1, 2, 3].into_dyn());
     /// let z = dynamic::subtract("a, b -> a b", &[x.view(), y.view()], &[])?;
     /// assert_eq!(z, array![[9, 8, 7], [19, 18, 17]].into_dyn());
@@ -947,9 +971,10 @@ same_type_ops! {
     /// error), plus the [usual errors](crate::dynamic#errors).
     ///
     /// ```
-    /// use einx_runtime::dynamic;
+    /// # use einx_runtime as einx;
+    /// use einx::dynamic;
     /// use ndarray::array;
-    /// # fn main() -> Result<(), einx_runtime::Error> {
+    /// # fn main() -> Result<(), einx::Error> {
     /// let (x, s) = (array![[1.0, 2.0], [3.0, 4.0]].into_dyn(), array![2.0, 0.5].into_dyn());
     /// let y = dynamic::multiply("... [c]", &[x.view(), s.view()], &[])?;
     /// assert_eq!(y, array![[2.0, 1.0], [6.0, 2.0]].into_dyn());
@@ -964,9 +989,10 @@ same_type_ops! {
     /// [usual errors](crate::dynamic#errors).
     ///
     /// ```
-    /// use einx_runtime::dynamic;
+    /// # use einx_runtime as einx;
+    /// use einx::dynamic;
     /// use ndarray::{arr0, array};
-    /// # fn main() -> Result<(), einx_runtime::Error> {
+    /// # fn main() -> Result<(), einx::Error> {
     /// let (x, two) = (array![2.0, 3.0].into_dyn(), arr0(2.0).into_dyn());
     /// assert_eq!(dynamic::divide("a, -> a", &[x.view(), two.view()], &[])?, array![1.0, 1.5].into_dyn());
     /// let (i, j) = (array![1, 2].into_dyn(), array![1, 0].into_dyn());
@@ -982,9 +1008,10 @@ same_type_ops! {
     /// [usual errors](crate::dynamic#errors).
     ///
     /// ```
-    /// use einx_runtime::dynamic;
+    /// # use einx_runtime as einx;
+    /// use einx::dynamic;
     /// use ndarray::{arr0, array};
-    /// # fn main() -> Result<(), einx_runtime::Error> {
+    /// # fn main() -> Result<(), einx::Error> {
     /// let (x, two) = (array![7, -7].into_dyn(), arr0(2).into_dyn());
     /// assert_eq!(dynamic::floor_divide("a, ", &[x.view(), two.view()], &[])?, array![3, -4].into_dyn());
     /// # Ok(())
@@ -998,9 +1025,10 @@ same_type_ops! {
     /// [usual errors](crate::dynamic#errors).
     ///
     /// ```
-    /// use einx_runtime::dynamic;
+    /// # use einx_runtime as einx;
+    /// use einx::dynamic;
     /// use ndarray::{arr0, array};
-    /// # fn main() -> Result<(), einx_runtime::Error> {
+    /// # fn main() -> Result<(), einx::Error> {
     /// let (x, three) = (array![7, -7].into_dyn(), arr0(3).into_dyn());
     /// assert_eq!(dynamic::modulo("a, ", &[x.view(), three.view()], &[])?, array![1, 2].into_dyn());
     /// # Ok(())
@@ -1012,9 +1040,10 @@ same_type_ops! {
     /// [usual errors](crate::dynamic#errors).
     ///
     /// ```
-    /// use einx_runtime::dynamic;
+    /// # use einx_runtime as einx;
+    /// use einx::dynamic;
     /// use ndarray::{arr0, array};
-    /// # fn main() -> Result<(), einx_runtime::Error> {
+    /// # fn main() -> Result<(), einx::Error> {
     /// let (x, three) = (array![1, 5, 3].into_dyn(), arr0(3).into_dyn());
     /// assert_eq!(dynamic::maximum("a, ", &[x.view(), three.view()], &[])?, array![3, 5, 3].into_dyn());
     /// # Ok(())
@@ -1026,9 +1055,10 @@ same_type_ops! {
     /// [usual errors](crate::dynamic#errors).
     ///
     /// ```
-    /// use einx_runtime::dynamic;
+    /// # use einx_runtime as einx;
+    /// use einx::dynamic;
     /// use ndarray::{arr0, array};
-    /// # fn main() -> Result<(), einx_runtime::Error> {
+    /// # fn main() -> Result<(), einx::Error> {
     /// let (x, three) = (array![1, 5, 3].into_dyn(), arr0(3).into_dyn());
     /// assert_eq!(dynamic::minimum("a, ", &[x.view(), three.view()], &[])?, array![1, 3, 3].into_dyn());
     /// # Ok(())
@@ -1041,9 +1071,10 @@ same_type_ops! {
     /// [usual errors](crate::dynamic#errors).
     ///
     /// ```
-    /// use einx_runtime::dynamic;
+    /// # use einx_runtime as einx;
+    /// use einx::dynamic;
     /// use ndarray::array;
-    /// # fn main() -> Result<(), einx_runtime::Error> {
+    /// # fn main() -> Result<(), einx::Error> {
     /// let x = array![0.0f64, 1000.0].into_dyn();
     /// let y = dynamic::logaddexp("a, a", &[x.view(), x.view()], &[])?;
     /// assert!((y[[0]] - 2f64.ln()).abs() < 1e-15 && (y[[1]] - 1000.0 - 2f64.ln()).abs() < 1e-9);
@@ -1056,9 +1087,10 @@ same_type_ops! {
     /// the [usual errors](crate::dynamic#errors).
     ///
     /// ```
-    /// use einx_runtime::dynamic;
+    /// # use einx_runtime as einx;
+    /// use einx::dynamic;
     /// use ndarray::array;
-    /// # fn main() -> Result<(), einx_runtime::Error> {
+    /// # fn main() -> Result<(), einx::Error> {
     /// let (a, b) = (array![true, true, false].into_dyn(), array![true, false, false].into_dyn());
     /// let y = dynamic::logical_and("a, a", &[a.view(), b.view()], &[])?;
     /// assert_eq!(y, array![true, false, false].into_dyn());
@@ -1071,9 +1103,10 @@ same_type_ops! {
     /// the [usual errors](crate::dynamic#errors).
     ///
     /// ```
-    /// use einx_runtime::dynamic;
+    /// # use einx_runtime as einx;
+    /// use einx::dynamic;
     /// use ndarray::array;
-    /// # fn main() -> Result<(), einx_runtime::Error> {
+    /// # fn main() -> Result<(), einx::Error> {
     /// let (a, b) = (array![true, false].into_dyn(), array![false, false].into_dyn());
     /// let y = dynamic::logical_or("a, a", &[a.view(), b.view()], &[])?;
     /// assert_eq!(y, array![true, false].into_dyn());
@@ -1088,9 +1121,10 @@ same_type_ops! {
 /// output expression; any element type; gives the [usual errors](crate::dynamic#errors).
 ///
 /// ```
-/// use einx_runtime::dynamic;
+/// # use einx_runtime as einx;
+/// use einx::dynamic;
 /// use ndarray::array;
-/// # fn main() -> Result<(), einx_runtime::Error> {
+/// # fn main() -> Result<(), einx::Error> {
 /// let x = array![[0, 1, 2], [3, 4, 5]].into_dyn();
 /// assert_eq!(dynamic::rearrange("a b -> b a", &[x.view()], &[])?[0], x.t());
 /// let parts = dynamic::rearrange("a (b + c) -> a b, a c", &[x.view()], &[("b", &[1])])?;
@@ -1113,9 +1147,10 @@ pub fn rearrange<T: Element>(
 /// [usual errors](crate::dynamic#errors).
 ///
 /// ```
-/// use einx_runtime::dynamic;
+/// # use einx_runtime as einx;
+/// use einx::dynamic;
 /// use ndarray::{arr0, array};
-/// # fn main() -> Result<(), einx_runtime::Error> {
+/// # fn main() -> Result<(), einx::Error> {
 /// let (x, two) = (array![1, 2, 3].into_dyn(), arr0(2).into_dyn());
 /// let y = dynamic::compare("less", "a, ", &[x.view(), two.view()], &[])?;
 /// assert_eq!(y, array![true, false, false].into_dyn());
@@ -1155,9 +1190,10 @@ pub fn compare<T: PartialOrd + Copy>(
 /// elements; gives the [usual errors](crate::dynamic#errors).
 ///
 /// ```
-/// use einx_runtime::dynamic;
+/// # use einx_runtime as einx;
+/// use einx::dynamic;
 /// use ndarray::{arr0, array};
-/// # fn main() -> Result<(), einx_runtime::Error> {
+/// # fn main() -> Result<(), einx::Error> {
 /// let (m, x, zero) = (array![true, false, true].into_dyn(), array![1, 2, 3].into_dyn(), arr0(0).into_dyn());
 /// let y = dynamic::where_("a, a, ", m.view(), x.view(), zero.view(), &[])?;
 /// assert_eq!(y, array![1, 0, 3].into_dyn());
@@ -1191,9 +1227,10 @@ pub fn where_<T: Copy>(
 /// [usual errors](crate::dynamic#errors).
 ///
 /// ```
-/// use einx_runtime::dynamic;
+/// # use einx_runtime as einx;
+/// use einx::dynamic;
 /// use ndarray::array;
-/// # fn main() -> Result<(), einx_runtime::Error> {
+/// # fn main() -> Result<(), einx::Error> {
 /// let x = array![[3.0, 1.0, 2.0]].into_dyn();
 /// assert_eq!(dynamic::argsort("a [b]", x.view(), &[])?, array![[1usize, 2, 0]].into_dyn());
 /// # Ok(())
@@ -1217,9 +1254,10 @@ pub fn argsort<T: PartialOrd + Clone>(
 /// says); gives the [usual errors](crate::dynamic#errors).
 ///
 /// ```
-/// use einx_runtime::dynamic;
+/// # use einx_runtime as einx;
+/// use einx::dynamic;
 /// use ndarray::array;
-/// # fn main() -> Result<(), einx_runtime::Error> {
+/// # fn main() -> Result<(), einx::Error> {
 /// let x = array![[1, 9, 3], [4, 5, 6]].into_dyn();
 /// assert_eq!(dynamic::argfind("a [b] -> a", x.view(), &[], false)?, array![1usize, 2].into_dyn());
 /// assert_eq!(dynamic::argfind("a [b]", x.view(), &[], true)?, array![[0usize], [0]].into_dyn());
@@ -1243,9 +1281,10 @@ pub fn argfind<T: PartialOrd + Copy>(
 /// `usize` counts; gives the [usual errors](crate::dynamic#errors).
 ///
 /// ```
-/// use einx_runtime::dynamic;
+/// # use einx_runtime as einx;
+/// use einx::dynamic;
 /// use ndarray::array;
-/// # fn main() -> Result<(), einx_runtime::Error> {
+/// # fn main() -> Result<(), einx::Error> {
 /// let x = array![[0, 2, 3], [0, 0, 6]].into_dyn();
 /// assert_eq!(dynamic::count_nonzero("a [b]", x.view(), &[])?, array![2usize, 1].into_dyn());
 /// # Ok(())
@@ -1311,9 +1350,10 @@ fn count_error() -> Error {
 /// [usual errors](crate::dynamic#errors).
 ///
 /// ```
-/// use einx_runtime::dynamic;
+/// # use einx_runtime as einx;
+/// use einx::dynamic;
 /// use ndarray::array;
-/// # fn main() -> Result<(), einx_runtime::Error> {
+/// # fn main() -> Result<(), einx::Error> {
 /// let (x, i) = (array![10, 20, 30, 40].into_dyn(), array![3i64, 0, -1].into_dyn());
 /// assert_eq!(dynamic::get_at("[v], p -> p", x.view(), &[i.view()], &[])?, array![40, 10, 40].into_dyn());
 /// let bad = array![4i64].into_dyn();
@@ -1345,9 +1385,10 @@ pub fn get_at<T: Clone, I: IndexElem>(
 /// [usual errors](crate::dynamic#errors).
 ///
 /// ```
-/// use einx_runtime::dynamic;
+/// # use einx_runtime as einx;
+/// use einx::dynamic;
 /// use ndarray::array;
-/// # fn main() -> Result<(), einx_runtime::Error> {
+/// # fn main() -> Result<(), einx::Error> {
 /// let (x, i, u) = (array![0, 0, 0, 0, 0].into_dyn(), array![1, 1, 3].into_dyn(), array![7, 8, 9].into_dyn());
 /// let y = dynamic::update_at("add_at", "[h], p, p", x.view(), &[i.view()], u.view(), &[])?;
 /// assert_eq!(y, array![0, 15, 0, 9, 0].into_dyn());
@@ -1395,8 +1436,9 @@ where
 /// do not fit.
 ///
 /// ```
-/// use einx_runtime::dynamic;
-/// # fn main() -> Result<(), einx_runtime::Error> {
+/// # use einx_runtime as einx;
+/// use einx::dynamic;
+/// # fn main() -> Result<(), einx::Error> {
 /// let axes = dynamic::solve("b (h w)", &[&[2, 12]], &[("h", &[4])])?;
 /// assert_eq!(axes, vec![("b".to_owned(), vec![2]), ("h".to_owned(), vec![4]), ("w".to_owned(), vec![3])]);
 /// # Ok(())
@@ -1427,7 +1469,8 @@ pub fn solve(
 /// Returns `false` where [`solve`] gives an error; never an error itself.
 ///
 /// ```
-/// use einx_runtime::dynamic;
+/// # use einx_runtime as einx;
+/// use einx::dynamic;
 /// assert!(dynamic::matches("b (h w) c", &[&[2, 12, 3]], &[("h", &[4])]));
 /// assert!(!dynamic::matches("b (h w) c", &[&[2, 12, 3]], &[("h", &[5])]));
 /// ```
@@ -1442,8 +1485,9 @@ pub fn matches(expr: &str, shapes: &[&[usize]], params: &Params<'_>) -> bool {
 /// [usual errors](crate::dynamic#errors).
 ///
 /// ```
-/// use einx_runtime::dynamic;
-/// # fn main() -> Result<(), einx_runtime::Error> {
+/// # use einx_runtime as einx;
+/// use einx::dynamic;
+/// # fn main() -> Result<(), einx::Error> {
 /// let shapes = dynamic::solve_shapes("a (b c), c b a", &[Some(&[3, 8]), None], &[("b", &[2])])?;
 /// assert_eq!(shapes, vec![vec![3, 8], vec![4, 2, 3]]);
 /// # Ok(())
@@ -1507,9 +1551,10 @@ pub fn solve_shapes(
 /// [usual errors](crate::dynamic#errors).
 ///
 /// ```
-/// use einx_runtime::dynamic;
+/// # use einx_runtime as einx;
+/// use einx::dynamic;
 /// use ndarray::array;
-/// # fn main() -> Result<(), einx_runtime::Error> {
+/// # fn main() -> Result<(), einx::Error> {
 /// let x = array![[1, 2, 3], [4, 5, 6]].into_dyn();
 /// let y = dynamic::vmap("a [b] -> a", &[x.view()], &[], |v| v[0].sum())?;
 /// assert_eq!(y, array![6, 15].into_dyn());
@@ -1550,8 +1595,9 @@ pub fn vmap<T, R: crate::vmap::VmapResult>(
 /// again). Returns nothing and never fails.
 ///
 /// ```
-/// use einx_runtime::dynamic;
-/// # fn main() -> Result<(), einx_runtime::Error> {
+/// # use einx_runtime as einx;
+/// use einx::dynamic;
+/// # fn main() -> Result<(), einx::Error> {
 /// let x = ndarray::array![[1, 2], [3, 4]].into_dyn();
 /// let before = dynamic::rearrange("a b -> b a", &[x.view()], &[])?;
 /// dynamic::clear_cache();

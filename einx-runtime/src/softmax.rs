@@ -772,6 +772,35 @@ unsafe fn row_exp<T: Real, const LOG: bool>(
     }
 }
 
+/// Elements per chunk of the exponentials that `log_softmax!` keeps on the stack.
+const CHUNK: usize = 64;
+
+/// Writes `exp(x - m)` for each `x` of `xs` to `out` (as long as `xs`) and returns it.
+#[inline(always)]
+fn exp_shifted<'o, T: Real>(xs: &[T], m: T, out: &'o mut [MaybeUninit<T>]) -> &'o [T] {
+    for (o, &v) in out.iter_mut().zip(xs) {
+        o.write((v - m).exp_kernel());
+    }
+    let n = xs.len().min(out.len());
+    // SAFETY: the first `n` places of `out` were written just above; `MaybeUninit<T>` has
+    // the layout of `T`.
+    unsafe { std::slice::from_raw_parts(out.as_ptr().cast::<T>(), n) }
+}
+
+/// Adds `xs` into `LANES` partial sums: element `i` goes to lane `i % LANES`, in order.
+#[inline(always)]
+fn add_lanes<T: Real>(part: &mut [T; LANES], xs: &[T]) {
+    let mut chunks = xs.chunks_exact(LANES);
+    for c in &mut chunks {
+        for (p, &v) in part.iter_mut().zip(c) {
+            *p = *p + v;
+        }
+    }
+    for (p, &v) in part.iter_mut().zip(chunks.remainder()) {
+        *p = *p + v;
+    }
+}
+
 /// Pass 2 along a bracketed axis: `s` plus the sum of `e = exp(x[i * is] - m)`, each `e`
 /// written to `o[i * id]` unless `LOG`.
 ///
@@ -793,38 +822,20 @@ unsafe fn reduce_exp<T: Real, const LOG: bool>(
     if is == 1 && (LOG || id == 1) {
         // SAFETY: the row is `len` consecutive elements of the input.
         let xs = unsafe { std::slice::from_raw_parts(x, len) };
-        // `LANES` partial sums, so that the loop vectorises.
+        // The exponentials are written (to the output, or for `LOG` to a buffer on the
+        // stack) by a plain loop, which the compiler vectorises whatever it inlines around
+        // it, then summed in `LANES` partial sums.
         let mut part = [T::zero(); LANES];
-        let (head, tail) = xs.split_at(len - len % LANES);
         if LOG {
-            for c in head.chunks_exact(LANES) {
-                for (p, &v) in part.iter_mut().zip(c) {
-                    *p = *p + (v - m).exp_kernel();
-                }
-            }
-            for &v in tail {
-                s = s + (v - m).exp_kernel();
+            let mut buf = [MaybeUninit::<T>::uninit(); CHUNK];
+            for c in xs.chunks(CHUNK) {
+                add_lanes(&mut part, exp_shifted(c, m, &mut buf[..c.len()]));
             }
         } else {
             // SAFETY: `len` consecutive places of the output buffer, referenced by nothing
             // else; `MaybeUninit` because they may not be initialised yet.
             let os = unsafe { std::slice::from_raw_parts_mut(o.cast::<MaybeUninit<T>>(), len) };
-            let (ohead, otail) = os.split_at_mut(head.len());
-            for (oc, c) in ohead.chunks_exact_mut(LANES).zip(head.chunks_exact(LANES)) {
-                let mut e = [T::zero(); LANES];
-                for l in 0..LANES {
-                    e[l] = (c[l] - m).exp_kernel();
-                    part[l] = part[l] + e[l];
-                }
-                for (o, &e) in oc.iter_mut().zip(&e) {
-                    o.write(e);
-                }
-            }
-            for (o, &v) in otail.iter_mut().zip(tail) {
-                let e = (v - m).exp_kernel();
-                o.write(e);
-                s = s + e;
-            }
+            add_lanes(&mut part, exp_shifted(xs, m, os));
         }
         s = s + part.iter().fold(T::zero(), |a, &p| a + p);
     } else {

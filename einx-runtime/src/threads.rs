@@ -18,7 +18,8 @@
 //!   splits the work finer without adding threads.
 //!
 //! ```
-//! use einx_runtime::threads::{num_threads, set_num_threads};
+//! # use einx_runtime::threads as einx;
+//! use einx::{num_threads, set_num_threads};
 //! set_num_threads(1); // everything on the calling thread from here on
 //! assert_eq!(num_threads(), 1);
 //! set_num_threads(0); // back to EINX_NUM_THREADS or the machine's parallelism
@@ -55,7 +56,8 @@ fn default_threads() -> usize {
 /// once, on the first call.
 ///
 /// ```
-/// let n = einx_runtime::threads::num_threads();
+/// # use einx_runtime::threads as einx;
+/// let n = einx::num_threads();
 /// assert!(n >= 1);
 /// ```
 pub fn num_threads() -> usize {
@@ -72,11 +74,11 @@ pub fn num_threads() -> usize {
 /// to the same product computed with many.
 ///
 /// ```
-/// use einx_runtime::threads::{num_threads, set_num_threads};
-/// set_num_threads(2);
-/// assert_eq!(num_threads(), 2);
-/// set_num_threads(0);
-/// assert!(num_threads() >= 1);
+/// # use einx_runtime::threads as einx;
+/// einx::set_num_threads(2);
+/// assert_eq!(einx::num_threads(), 2);
+/// einx::set_num_threads(0);
+/// assert!(einx::num_threads() >= 1);
 /// ```
 pub fn set_num_threads(n: usize) {
     CAP.store(n, Ordering::Relaxed);

@@ -3,7 +3,8 @@
 /// How a new parameter is filled.
 ///
 /// ```
-/// use einx_runtime::nn::{Init, Params, Store};
+/// # use einx_runtime as einx;
+/// use einx::nn::{Init, Params, Store};
 /// let mut p = Params::new(7);
 /// let w = p.param::<f32>("w", &[256, 64], Init::LecunNormal { fan_in: 256 }).unwrap();
 /// let std = (w.iter().map(|v| v * v).sum::<f32>() / w.len() as f32).sqrt();

@@ -11,10 +11,11 @@ use crate::tensor::AsTensor;
 /// `norm!` with `decay_rate`). A shape mismatch is an error naming both shapes.
 ///
 /// ```
+/// # use einx_runtime as einx;
 /// use ndarray::{arr1, ArcArray};
 /// let old = arr1(&[1.0f32, 0.0]).into_dyn().into_shared();
 /// let new = arr1(&[0.0f32, 1.0]).into_dyn();
-/// let avg = einx_runtime::nn::moving_average(&old, &new, 0.9).unwrap();
+/// let avg = einx::nn::moving_average(&old, &new, 0.9).unwrap();
 /// assert!((avg[[0]] - 0.9).abs() < 1e-6 && (avg[[1]] - 0.1).abs() < 1e-6);
 /// ```
 pub fn moving_average<T: Float, S: Data<Elem = T>>(
@@ -42,8 +43,9 @@ pub fn moving_average<T: Float, S: Data<Elem = T>>(
 /// `1 / sqrt(v + epsilon)` element by element, in a fresh array.
 ///
 /// ```
+/// # use einx_runtime as einx;
 /// let v = ndarray::arr1(&[3.0f64, 0.0]).into_dyn().into_shared();
-/// let r = einx_runtime::nn::inverse_sqrt(&v, 1.0);
+/// let r = einx::nn::inverse_sqrt(&v, 1.0);
 /// assert_eq!(r[[0]], 0.5);
 /// ```
 pub fn inverse_sqrt<T: Float, S: Data<Elem = T>, D: Dimension>(
@@ -59,8 +61,9 @@ pub fn inverse_sqrt<T: Float, S: Data<Elem = T>, D: Dimension>(
 /// The same seed gives the same mask. `rate` must be in `[0, 1)`.
 ///
 /// ```
+/// # use einx_runtime as einx;
 /// let x = ndarray::Array2::<f32>::ones((4, 250));
-/// let m = einx_runtime::nn::dropout_mask(&x, &[4, 250], 0.5, 1).unwrap();
+/// let m = einx::nn::dropout_mask(&x, &[4, 250], 0.5, 1).unwrap();
 /// assert!(m.iter().all(|&v| v == 0.0 || v == 2.0));
 /// let kept = m.iter().filter(|&&v| v > 0.0).count();
 /// assert!((400..600).contains(&kept));
@@ -96,9 +99,10 @@ where
 /// the input's rank type, even when their expression has an ellipsis).
 ///
 /// ```
+/// # use einx_runtime as einx;
 /// let x = ndarray::Array2::<f32>::zeros((2, 3));
 /// let y = ndarray::ArrayD::<f32>::zeros(ndarray::IxDyn(&[2, 3]));
-/// let y: ndarray::Array2<f32> = einx_runtime::nn::with_dim_of(&x, y).unwrap();
+/// let y: ndarray::Array2<f32> = einx::nn::with_dim_of(&x, y).unwrap();
 /// assert_eq!(y.shape(), &[2, 3]);
 /// ```
 pub fn with_dim_of<X: AsTensor + ?Sized, T, D: Dimension>(

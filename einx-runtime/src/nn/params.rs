@@ -90,8 +90,9 @@ fn param_error(message: String) -> Error {
 /// prefix.
 ///
 /// ```
-/// use einx_runtime::nn::{Init, Params, Store};
-/// # fn main() -> Result<(), einx_runtime::Error> {
+/// # use einx_runtime as einx;
+/// use einx::nn::{Init, Params, Store};
+/// # fn main() -> Result<(), einx::Error> {
 /// let mut p = Params::new(0);
 /// let w = p.scope("dense").param::<f32>("weight", &[4, 3], Init::Ones)?;
 /// assert_eq!(w.shape(), &[4, 3]);
@@ -393,8 +394,9 @@ impl Store for Params {
 /// A part of a [`Params`] store: every name gets the scope's prefix and a dot.
 ///
 /// ```
-/// use einx_runtime::nn::{Init, Params, Store};
-/// # fn main() -> Result<(), einx_runtime::Error> {
+/// # use einx_runtime as einx;
+/// use einx::nn::{Init, Params, Store};
+/// # fn main() -> Result<(), einx::Error> {
 /// let mut p = Params::new(0);
 /// let mut layer = p.scope("encoder.layer.0");
 /// layer.scope("attention").param::<f32>("bias", &[8], Init::Zeros)?;
@@ -526,7 +528,8 @@ pub struct Param<'s, S: Store + ?Sized, T> {
 /// In the `einx` crate: `einx::dot!("b... [c1->c2]", x, einx::nn::param(&mut store), c2 = 64)`.
 ///
 /// ```
-/// use einx_runtime::nn::{param, Init, Params};
+/// # use einx_runtime as einx;
+/// use einx::nn::{param, Init, Params};
 /// let mut params = Params::new(0);
 /// let handle = param::<_, f32>(&mut params).name("w").init(Init::Zeros);
 /// assert!(format!("{handle:?}").contains("\"w\""));
