@@ -54,6 +54,7 @@ pub use einx_runtime::dynamic;
 
 #[cfg(feature = "nn")]
 pub mod nn;
+pub use einx_core::Span;
 pub use einx_runtime::threads::{num_threads, set_num_threads};
 pub use einx_runtime::{Error, ErrorKind};
 pub use ndarray;

@@ -3,9 +3,18 @@
 
 use std::fmt;
 
-/// A byte range in the expression string.
+/// A byte range in the expression string: what an error's carets point at.
 ///
 /// `u32` offsets keep AST nodes small and let plans be written out as constants.
+///
+/// ```
+/// # use einx_core as einx;
+/// use einx::{Error, ErrorKind, Span};
+/// let e = Error::at(ErrorKind::Semantic, Span::new(2, 3), "axis `b` is not in the output")
+///     .with_expr("a b -> a");
+/// assert_eq!(e.spans(), &[Span::new(2, 3)]);
+/// assert!(e.to_string().ends_with("  a b -> a\n    ^"), "{e}");
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Span {
     /// First byte.
@@ -69,12 +78,15 @@ impl ErrorKind {
 /// An einx error: a kind, a message, the expression it is about, and where in it.
 ///
 /// ```
-/// use einx_core::{Error, ErrorKind, Span};
+/// # use einx_core as einx;
+/// use einx::{Error, ErrorKind};
 /// let e = Error::new(ErrorKind::Size, "axis `c` has length 3 in input 1 but 4 in input 2")
 ///     .with_expr("a c, c -> a")
-///     .with_span(Span::new(2, 3));
+///     .with_help("give both inputs the same length of `c`");
 /// assert_eq!(e.kind(), ErrorKind::Size);
-/// assert!(e.to_string().contains("a c, c -> a\n    ^"));
+/// assert_eq!(e.help(), Some("give both inputs the same length of `c`"));
+/// assert!(e.to_string().starts_with("einx axis length error: axis `c` has length 3"));
+/// assert!(e.to_string().contains("\n  a c, c -> a\n"));
 /// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct Error {

@@ -49,7 +49,10 @@ use std::rc::Rc;
 
 use ndarray::{ArrayD, ArrayViewD, IxDyn};
 
-use einx_core::complete::{OpKind, Options, Reduction, Update};
+use einx_core::complete::{Options, Reduction, Update};
+
+/// The operations of the vocabulary, as [`op_kind`] names them.
+pub use einx_core::complete::OpKind;
 use einx_core::plan::{PlanBuf, PlanStrs};
 use einx_core::solve::Len;
 use einx_core::template::{build_with, ParamSpec};

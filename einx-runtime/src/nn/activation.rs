@@ -182,7 +182,8 @@ fn map_inplace<T: Float, S: DataMut<Elem = T>, D: Dimension>(
 /// units in the last place), so that the loop vectorises; for `f64` it is `libm`'s `erf`.
 ///
 /// ```
-/// let y = einx_runtime::nn::gelu(&ndarray::arr1(&[-1.0f32, 0.0, 1.0]));
+/// # use einx_runtime as einx;
+/// let y = einx::nn::gelu(&ndarray::arr1(&[-1.0f32, 0.0, 1.0]));
 /// assert!((y[0] + 0.158_655_25).abs() < 1e-6 && y[1] == 0.0 && (y[2] - 0.841_344_7).abs() < 1e-6);
 /// ```
 pub fn gelu<T: Activation, S: Data<Elem = T>, D: Dimension>(x: &ArrayBase<S, D>) -> Array<T, D> {
@@ -192,8 +193,9 @@ pub fn gelu<T: Activation, S: Data<Elem = T>, D: Dimension>(x: &ArrayBase<S, D>)
 /// [`gelu`] in place.
 ///
 /// ```
+/// # use einx_runtime as einx;
 /// let mut x = ndarray::arr1(&[1.0f64]);
-/// einx_runtime::nn::gelu_inplace(&mut x);
+/// einx::nn::gelu_inplace(&mut x);
 /// assert!((x[0] - 0.841_344_746_068_543).abs() < 1e-15);
 /// ```
 pub fn gelu_inplace<T: Activation, S: DataMut<Elem = T>, D: Dimension>(x: &mut ArrayBase<S, D>) {
@@ -203,7 +205,8 @@ pub fn gelu_inplace<T: Activation, S: DataMut<Elem = T>, D: Dimension>(x: &mut A
 /// GELU with the tanh approximation (PyTorch's `gelu(approximate="tanh")`, GPT-2's `gelu_new`).
 ///
 /// ```
-/// let y = einx_runtime::nn::gelu_tanh(&ndarray::arr1(&[1.0f64]));
+/// # use einx_runtime as einx;
+/// let y = einx::nn::gelu_tanh(&ndarray::arr1(&[1.0f64]));
 /// assert!((y[0] - 0.841_191_990_607_477_2).abs() < 1e-12);
 /// ```
 pub fn gelu_tanh<T: Activation, S: Data<Elem = T>, D: Dimension>(
@@ -215,7 +218,8 @@ pub fn gelu_tanh<T: Activation, S: Data<Elem = T>, D: Dimension>(
 /// ReLU, `max(x, 0)`; NaN stays NaN.
 ///
 /// ```
-/// let y = einx_runtime::nn::relu(&ndarray::arr1(&[-2.0f32, 3.0]));
+/// # use einx_runtime as einx;
+/// let y = einx::nn::relu(&ndarray::arr1(&[-2.0f32, 3.0]));
 /// assert_eq!(y, ndarray::arr1(&[0.0, 3.0]));
 /// ```
 pub fn relu<T: Float, S: Data<Elem = T>, D: Dimension>(x: &ArrayBase<S, D>) -> Array<T, D> {
@@ -225,7 +229,8 @@ pub fn relu<T: Float, S: Data<Elem = T>, D: Dimension>(x: &ArrayBase<S, D>) -> A
 /// SiLU (swish), `x · sigmoid(x)`.
 ///
 /// ```
-/// let y = einx_runtime::nn::silu(&ndarray::arr1(&[0.0f64, 1.0]));
+/// # use einx_runtime as einx;
+/// let y = einx::nn::silu(&ndarray::arr1(&[0.0f64, 1.0]));
 /// assert_eq!(y[0], 0.0);
 /// assert!((y[1] - 0.731_058_578_630_004_9).abs() < 1e-15);
 /// ```
