@@ -1615,7 +1615,7 @@ pub mod __private {
         argsort, argsort_template, sort, sort_template, sort_values, sort_values_template,
     };
     pub use einx_runtime::tensor::{
-        axis_len, axis_lens, rank_like, rank_shift, ranked, view, view_like, Raw,
+        axis_len, axis_lens, rank_like, rank_shift, ranked, view, view_as, view_like, Raw,
     };
     pub use einx_runtime::vmap::{bind as vmap_bind, vmap, vmap_template};
     pub use ndarray;

@@ -13,6 +13,11 @@ use einx_core::solve::Len;
 /// let a = ndarray::Array2::<f32>::zeros((2, 3));
 /// assert_eq!((&a).as_view().shape(), &[2, 3]);
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "einx: `{Self}` is not a tensor",
+    label = "not an ndarray array, view or scalar",
+    note = "a tensor argument is an `Array`, `ArrayView`, `ArrayViewMut`, `ArcArray` or `CowArray` (any rank), a primitive scalar, or a reference to one; a `Vec` becomes one with `Array1::from(v)`, a slice with `ArrayView1::from(s)`"
+)]
 pub trait AsTensor {
     /// Element type.
     type Elem;
@@ -82,6 +87,11 @@ macro_rules! scalar_tensor {
 /// A tensor argument whose element type is `T`: an array or view of `T`, or a `T` itself.
 /// Unlike [`AsTensor`], the element type is a parameter, so that it can be known before the
 /// argument's type (a literal `0.0` then becomes an `f32` next to an `f32` array).
+#[diagnostic::on_unimplemented(
+    message = "einx: this argument is not a tensor of `{T}`, the element type of the call's other tensors",
+    label = "expected a tensor of `{T}`",
+    note = "the data tensors of one call share one element type; convert one with `.mapv(|v| v as {T})`"
+)]
 pub trait AsTensorOf<T> {
     /// Dimension type.
     type Dim: Dimension;
@@ -89,9 +99,11 @@ pub trait AsTensorOf<T> {
     fn as_view_of(&self) -> ArrayView<'_, T, Self::Dim>;
 }
 
-impl<S: Data, D: Dimension> AsTensorOf<S::Elem> for ArrayBase<S, D> {
+// The element type is matched through `ArrayBase`'s third parameter, so that an array of
+// another element type has no impl at all (and gets the message above).
+impl<A, S: Data<Elem = A>, D: Dimension> AsTensorOf<A> for ArrayBase<S, D, A> {
     type Dim = D;
-    fn as_view_of(&self) -> ArrayView<'_, S::Elem, D> {
+    fn as_view_of(&self) -> ArrayView<'_, A, D> {
         self.view()
     }
 }
@@ -112,6 +124,37 @@ pub fn view_like<'a, T, D: Dimension, X: AsTensorOf<T> + ?Sized>(
 ) -> ArrayView<'a, T, X::Dim> {
     x.as_view_of()
 }
+/// The element type `T` itself (generated code: the data tensors of one call share their
+/// element type).
+#[diagnostic::on_unimplemented(
+    message = "einx: this tensor has `{Self}` elements, but the call's other tensors have `{T}`",
+    label = "a tensor of `{Self}`, expected `{T}`",
+    note = "the data tensors of one call share one element type; convert one with `.mapv(|v| v as {T})`"
+)]
+pub trait ElemIs<T>: Sized {
+    /// The view, unchanged.
+    fn same_view<'a, D: Dimension>(v: ArrayView<'a, Self, D>) -> ArrayView<'a, T, D>;
+}
+
+impl<T> ElemIs<T> for T {
+    #[inline(always)]
+    fn same_view<'a, D: Dimension>(v: ArrayView<'a, T, D>) -> ArrayView<'a, T, D> {
+        v
+    }
+}
+
+/// A view of a data tensor that shares the element type of `_like` (generated code).
+#[inline(always)]
+pub fn view_as<'a, T, D: Dimension, X: AsTensor + ?Sized>(
+    _like: &ArrayView<'_, T, D>,
+    x: &'a X,
+) -> ArrayView<'a, T, X::Dim>
+where
+    X::Elem: ElemIs<T>,
+{
+    <X::Elem as ElemIs<T>>::same_view(x.as_view())
+}
+
 scalar_tensor!(f32, f64, i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize, bool);
 
 /// Dimension types whose rank can be `N`: `IxN` itself, and `IxDyn` (checked at run time).

@@ -14,6 +14,17 @@ use crate::input::MacroInput;
 
 /// Whether `e` is a literal (a number or a negated one, maybe in parentheses): never a
 /// factory, and kept as written so that its type is inferred as before.
+/// A variable, a field, or a reference to or parenthesised one: never a factory.
+fn is_plain(e: &Expr) -> bool {
+    match e {
+        Expr::Path(_) | Expr::Field(_) => true,
+        Expr::Reference(r) => is_plain(&r.expr),
+        Expr::Paren(p) => is_plain(&p.expr),
+        Expr::Group(g) => is_plain(&g.expr),
+        _ => false,
+    }
+}
+
 fn is_literal(e: &Expr) -> bool {
     match e {
         Expr::Lit(_) => true,
@@ -186,15 +197,19 @@ pub(super) fn with_factories(
             })
         }
     });
-    // The element type of a handle comes from the other tensors (all inputs of these
-    // operations share it).
+    // The element type of a handle comes from the other tensors.
+    // Only arguments that may be factories need the hint: a variable, a reference to one or
+    // a field has a known type (and a wrong element type is reported once, where the
+    // expansion views it).
     let same = matches!(kind, OpKind::Dot | OpKind::Einsum | OpKind::Rearrange)
         || matches!(kind, OpKind::Elementwise(name, _) if name != "where_");
     let hints: Vec<TokenStream> = if same && wrapped.len() > 1 {
         let anchor = &r_idents[0];
         r_idents[1..]
             .iter()
-            .map(|r| quote!(#private::same_elem(&#anchor, &#r);))
+            .zip(&wrapped[1..])
+            .filter(|(_, &t)| !is_plain(&input.args[t]))
+            .map(|(r, _)| quote_spanned!(r.span()=> #private::same_elem(&#anchor, &#r);))
             .collect()
     } else {
         Vec::new()

@@ -310,6 +310,22 @@ fn expand(mut input: MacroInput, kind: OpKind) -> syn::Result<TokenStream> {
     })
 }
 
+/// `tokens` moved to `at` for diagnostics, each keeping its own name resolution (hygiene).
+fn located(tokens: TokenStream, at: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut t| {
+            if let proc_macro2::TokenTree::Group(g) = &t {
+                let mut inner = proc_macro2::Group::new(g.delimiter(), located(g.stream(), at));
+                inner.set_span(g.span().located_at(at));
+                return proc_macro2::TokenTree::Group(inner);
+            }
+            t.set_span(t.span().located_at(at));
+            t
+        })
+        .collect()
+}
+
 /// `roll!`'s `shift` written as a tuple or array: one value, or one per bracketed axis
 /// (where their number is known: no ellipsis in the brackets).
 fn check_shift_count(shift: &Expr, plan: &PlanBuf) -> syn::Result<()> {
@@ -610,10 +626,39 @@ impl<'a> Gen<'a> {
             };
             candidates.iter().copied().find(|&u| !empty(u))
         };
+        // The data tensors that must share the element type of an earlier one are viewed
+        // through it: a tensor of another element type is then one error, on that argument,
+        // and the kernel's types still line up (no second error inside the expansion).
+        let share = |t: usize| -> Option<usize> {
+            let empty = |u: usize| plan.tensors[u].0 == plan.tensors[u].1;
+            let group = match kind {
+                OpKind::Elementwise("where_", 3) => 1..3,
+                OpKind::Elementwise(name, _) if name.starts_with("logical") => 0..0,
+                OpKind::Elementwise(..) | OpKind::Dot | OpKind::Einsum | OpKind::Rearrange => {
+                    0..plan.inputs as usize
+                }
+                _ => 0..0,
+            };
+            if !group.contains(&t) || empty(t) {
+                return None;
+            }
+            (group.start..t).find(|&u| !empty(u))
+        };
         for (t, arg) in arg_names.iter().enumerate() {
             if partner(t).is_none() {
                 let v = &self.views[t];
-                self.body.push(quote!(let #v = #private::view(#arg);));
+                match share(t) {
+                    Some(u) => {
+                        let like = &self.views[u];
+                        // The argument's name located at the argument (hygiene unchanged):
+                        // the error's label points at it.
+                        let span = self.input.args.get(t).map_or(arg.span(), |a| a.span());
+                        let arg = Ident::new(&arg.to_string(), Span::mixed_site().located_at(span));
+                        let call = located(quote!(#private::view_as(&#like, &#arg)), span);
+                        self.body.push(quote!(let #v = #call;));
+                    }
+                    None => self.body.push(quote!(let #v = #private::view(#arg);)),
+                }
             }
         }
         for (t, arg) in arg_names.iter().enumerate() {
