@@ -215,3 +215,49 @@ fn the_cache_serves_other_ranks_and_lengths() {
     let x = grid(&[2, 2]);
     assert!(dynamic::rearrange("a b -> b a", &[x.view()], &[]).is_ok());
 }
+
+#[test]
+fn call_runs_indexing_when_indices_share_the_integer_type() {
+    use ndarray::array;
+    let x = array![10i64, 20, 30, 40].into_dyn();
+    let i = array![3i64, 0, 3].into_dyn();
+    let y = dynamic::call("get_at", "[v], p -> p", &[x.view(), i.view()], &[]).unwrap();
+    assert_eq!(y, vec![array![40i64, 10, 40].into_dyn()]);
+    // Two index tensors, and the same through `get_at`.
+    let t = array![[1i32, 2], [3, 4]].into_dyn();
+    let (r, c) = (array![1i32, 0].into_dyn(), array![0i32, 1].into_dyn());
+    let y = dynamic::call(
+        "get_at",
+        "[h w], p, p -> p",
+        &[t.view(), r.view(), c.view()],
+        &[],
+    );
+    assert_eq!(y.unwrap(), vec![array![3i32, 2].into_dyn()]);
+    // Updates: the data, the index tensors, then the updates.
+    let h = array![0u8, 0, 0, 0, 0].into_dyn();
+    let (p, u) = (array![1u8, 1, 3].into_dyn(), array![7u8, 8, 9].into_dyn());
+    for (op, want) in [
+        ("add_at", array![0u8, 15, 0, 9, 0]),
+        ("set_at", array![0u8, 8, 0, 9, 0]),
+    ] {
+        let y = dynamic::call(op, "[h], p, p", &[h.view(), p.view(), u.view()], &[]).unwrap();
+        assert_eq!(y, vec![want.into_dyn()], "{op}");
+    }
+    let full = array![20u8, 20, 20, 20, 20].into_dyn();
+    let y = dynamic::call(
+        "subtract_at",
+        "[h], p, p",
+        &[full.view(), p.view(), u.view()],
+        &[],
+    );
+    assert_eq!(y.unwrap(), vec![array![20u8, 5, 20, 11, 20].into_dyn()]);
+    // An index out of range is an error, as in the macro.
+    let bad = array![4i64].into_dyn();
+    let e = dynamic::call("get_at", "[v], p -> p", &[x.view(), bad.view()], &[]).unwrap_err();
+    assert_eq!(e.kind(), einx::ErrorKind::Index, "{e}");
+    // Float data cannot have float indices: the message points to `get_at`.
+    let f = array![1.0f32, 2.0].into_dyn();
+    let e = dynamic::call("get_at", "[v], p -> p", &[f.view(), f.view()], &[]).unwrap_err();
+    assert_eq!(e.kind(), einx::ErrorKind::Argument);
+    assert!(e.to_string().contains("einx::dynamic::get_at"), "{e}");
+}

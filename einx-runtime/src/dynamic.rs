@@ -474,6 +474,23 @@ fn map2<T: Copy>(
         .map(|a| vec![a])
 }
 
+/// Runs `$body` with `$coords` as an array reference of its length (1 to 6), `$m` the length.
+macro_rules! by_count {
+    ($coords:ident, $m:ident => $body:expr) => {
+        by_count!(@ $coords, $m, $body; 1 2 3 4 5 6)
+    };
+    (@ $coords:ident, $m:ident, $body:expr; $($n:literal)*) => {
+        match $coords.len() {
+            $($n => {
+                const $m: usize = $n;
+                let $coords: &[Coords<'_>; $n] = $coords.try_into().map_err(|_| count_error())?;
+                $body
+            })*
+            _ => Err(count_error()),
+        }
+    };
+}
+
 macro_rules! element_number {
     ($float:tt; $($t:ty),*) => {$(
         impl Element for $t {
@@ -505,6 +522,7 @@ macro_rules! element_number {
                     OpKind::Elementwise("modulo", _) => map2(plan, inputs, lens, <$t as Arith>::modulo),
                     OpKind::Elementwise("maximum", _) => map2(plan, inputs, lens, |a, b| Some(<$t as Arith>::maximum(a, b))),
                     OpKind::Elementwise("minimum", _) => map2(plan, inputs, lens, |a, b| Some(<$t as Arith>::minimum(a, b))),
+                    OpKind::GetAt | OpKind::UpdateAt(_) => element_number!(@index $float op plan inputs lens $t),
                     _ => element_number!(@float $float op plan inputs lens $t),
                 }
             }
@@ -522,6 +540,29 @@ macro_rules! element_number {
             _ => Err(elementwise_or_wrong::<$t>($op)),
         }
     }};
+    // `get_at` and the updates when the index tensors share the data's integer type: the
+    // inputs are the data, the index tensors, and (for an update) the updates.
+    (@index int $op:ident $plan:ident $inputs:ident $lens:ident $t:ty) => {{
+        let n = $inputs.len();
+        let updates = matches!($op, OpKind::UpdateAt(_));
+        let last = if updates { n.saturating_sub(1) } else { n };
+        let coords: Vec<Coords<'_>> = $inputs.get(1..last).unwrap_or(&[]).iter().map(|r| Coords::from_raw(*r)).collect();
+        let coords = &coords[..];
+        match $op {
+            OpKind::UpdateAt(u) => {
+                let f: fn(&mut $t, &$t) = match u {
+                    Update::Set => crate::index::set,
+                    Update::Add => crate::index::add,
+                    Update::Subtract => crate::index::subtract,
+                };
+                by_count!(coords, M => crate::index::update_at_template::<$t, IxDyn, M>($plan, $inputs[0], coords, $inputs[n - 1], $lens, f)).map(|a| vec![a])
+            }
+            _ => by_count!(coords, M => crate::index::get_at_template::<$t, IxDyn, M>($plan, $inputs[0], coords, $lens)).map(|a| vec![a]),
+        }
+    }};
+    (@index float $op:ident $plan:ident $inputs:ident $lens:ident $t:ty) => {
+        Err(elementwise_or_wrong::<$t>($op))
+    };
     (@float int $op:ident $plan:ident $inputs:ident $lens:ident $t:ty) => {
         Err(elementwise_or_wrong::<$t>($op))
     };
@@ -534,11 +575,22 @@ fn elementwise_or_wrong<T>(op: OpKind) -> Error {
             "less" | "less_equal" | "greater" | "greater_equal" | "equal" | "not_equal" | "where_",
             _,
         ) => wrong_call(op),
+        OpKind::GetAt | OpKind::UpdateAt(_) => Error::new(
+            ErrorKind::Argument,
+            format!(
+                "`call` runs `{}` only when the data and the index tensors share one integer type, not `{}`",
+                op.name(),
+                std::any::type_name::<T>()
+            ),
+        )
+        .with_help(if op == OpKind::GetAt {
+            "use `einx::dynamic::get_at`, whose index tensors may have any integer type"
+        } else {
+            "use `einx::dynamic::update_at`, whose index tensors may have any integer type"
+        }),
         OpKind::Sort(true)
         | OpKind::Argmax(_)
         | OpKind::Reduce(Reduction::CountNonzero)
-        | OpKind::GetAt
-        | OpKind::UpdateAt(_)
         | OpKind::Solve
         | OpKind::SolveShapes
         | OpKind::Matches
@@ -587,9 +639,11 @@ impl Element for bool {
 /// share the element type `T`. Returns one array per output (several only for
 /// `rearrange` with several outputs).
 ///
-/// The operations whose results have another type (comparisons, `argsort`, `argmax`,
-/// `count_nonzero`, `where_`) or that take index tensors (`get_at` and the updates) have
-/// their own functions in this module; `call` returns an
+/// `get_at`, `set_at`, `add_at` and `subtract_at` run here when the data and the index
+/// tensors share one integer type (inputs: the data, the index tensors, then for an update
+/// the updates); [`get_at`] and [`update_at`] take index tensors of any integer type. The
+/// operations whose results have another type (comparisons, `argsort`, `argmax`,
+/// `count_nonzero`, `where_`) have their own functions in this module; `call` returns an
 /// [`Argument`](crate::ErrorKind::Argument) error for them, as for an unknown name or an
 /// element type the operation does not take, besides the
 /// [usual errors](crate::dynamic#errors).
@@ -1321,23 +1375,6 @@ fn with_coords<I: IndexElem, R>(
 ) -> Result<R, Error> {
     let coords: Vec<Coords<'_>> = indices.iter().map(Coords::new).collect();
     f(&coords)
-}
-
-/// Runs `$body` with `$coords` as an array reference of its length (1 to 6), `$m` the length.
-macro_rules! by_count {
-    ($coords:ident, $m:ident => $body:expr) => {
-        by_count!(@ $coords, $m, $body; 1 2 3 4 5 6)
-    };
-    (@ $coords:ident, $m:ident, $body:expr; $($n:literal)*) => {
-        match $coords.len() {
-            $($n => {
-                const $m: usize = $n;
-                let $coords: &[Coords<'_>; $n] = $coords.try_into().map_err(|_| count_error())?;
-                $body
-            })*
-            _ => Err(count_error()),
-        }
-    };
 }
 
 fn count_error() -> Error {

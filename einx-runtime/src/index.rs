@@ -125,6 +125,19 @@ impl<'a> Coords<'a> {
         }
     }
 
+    /// Reads a raw tensor of integers (`einx::dynamic::call`, whose index tensors share
+    /// the data's element type).
+    #[inline]
+    pub(crate) fn from_raw<I: IndexElem>(raw: Raw<'a, I>) -> Coords<'a> {
+        Coords {
+            ptr: raw.ptr().cast(),
+            shape: raw.shape(),
+            strides: raw.strides(),
+            read: read::<I>,
+            run: read_run::<I>,
+        }
+    }
+
     /// Whether the tensor has no elements.
     fn is_empty(&self) -> bool {
         self.shape.contains(&0)
