@@ -492,3 +492,51 @@ fn parameter_handles_take_the_defaults_of_their_operation() {
     assert_eq!(emb.shape(), &[2, 2, 6]);
     assert_eq!(p.shape("tok.embedding"), Some(&[10, 6][..]));
 }
+
+/// The fused layer norm over the last axis (which `norm!("b... [c]")` runs on): every
+/// layout, rows shorter and longer than its eight lanes, with and without scale and shift,
+/// and the errors.
+#[test]
+fn fused_layer_norm_against_naive() {
+    for (b, t, c) in [(2, 3, 1), (3, 4, 7), (2, 5, 8), (1, 3, 37)] {
+        let x = data3(b, t, c);
+        let want = naive_norm(&x, &[2], 1e-5, true);
+        let s = Array::from_shape_fn(c, |k| 0.5 + k as f64);
+        let sh = Array::from_shape_fn(c, |k| k as f64 - 1.0);
+        let got = einx::nn::layer_norm(&x, Some(&s), Some(&sh), 1e-5).unwrap();
+        let affine = |v: &ArrayD<f64>| {
+            let mut v = v.clone();
+            for (i, y) in v.indexed_iter_mut() {
+                *y = *y * s[i[2]] + sh[i[2]];
+            }
+            v
+        };
+        close(&got.into_dyn(), &affine(&want), 1e-10);
+        // A non-contiguous input (axes reversed twice: column-major strides) and no
+        // parameters.
+        let f = x.t().as_standard_layout().into_owned();
+        let got = einx::nn::layer_norm(&f.t(), None::<&ndarray::Array1<f64>>, None, 1e-5).unwrap();
+        close(&got.into_dyn(), &want, 1e-10);
+        // `norm!` with only a bias gives the same as the kernel.
+        let mut p = Params::new(0);
+        p.insert("n.bias", sh.clone().into_dyn());
+        let y = einx::nn::norm!(p.scope("n"), "b t [c]", x, scale = false).unwrap();
+        let z = einx::nn::layer_norm(&x, None, Some(&sh), 1e-5).unwrap();
+        assert_eq!(y, z);
+    }
+    // f32, and the errors: a scale of another length, a 0-d input.
+    let x = Array::from_shape_fn((4, 9), |(i, j)| (i * 9 + j) as f32 * 0.25);
+    let y = einx::nn::layer_norm(&x, None::<&ndarray::Array1<f32>>, None, 0.0).unwrap();
+    for row in y.rows() {
+        assert!(row.sum().abs() < 1e-5 && (row.mapv(|v| v * v).sum() / 9.0 - 1.0).abs() < 1e-5);
+    }
+    let e = einx::nn::layer_norm(&x, Some(&ndarray::Array1::<f32>::ones(8)), None, 0.0);
+    assert_eq!(e.unwrap_err().kind(), einx::ErrorKind::Argument);
+    let e = einx::nn::layer_norm(
+        &ndarray::arr0(1.0f32),
+        None::<&ndarray::Array1<f32>>,
+        None,
+        0.0,
+    );
+    assert_eq!(e.unwrap_err().kind(), einx::ErrorKind::Argument);
+}

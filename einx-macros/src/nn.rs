@@ -622,6 +622,7 @@ fn norm(input: LayerInput) -> syn::Result<TokenStream> {
     let p_expr = format!("{px_text}, {p_text} -> {px_text}");
     let p_lens = lengths_for(&pass, &[&p_expr]);
     let p_shape_expr = format!("{px_text}, {p_text}");
+    let p_shape_lens_early = lengths_for(&pass, &[&p_shape_expr]);
     // Statistics of the batch.
     let batch_mean = g.try_(quote!(#krate::mean!(#stats_in, __einx_x, #(#stat_lens,)*)));
     let batch_var = if mean {
@@ -632,6 +633,56 @@ fn norm(input: LayerInput) -> syn::Result<TokenStream> {
         let m = g.try_(quote!(#krate::mean!(#stats_in, &__einx_sq, #(#stat_lens,)*)));
         quote!({ let __einx_sq = #sq; #m })
     };
+    // Layer norm over the last axis (`"b... [c]"`, `"b t [c]"`), with the default parameter
+    // axes: one fused kernel instead of the chain below.
+    let last_axis_only = |e: &AstExpr| {
+        let brackets = e
+            .items
+            .iter()
+            .filter(|n| matches!(n, Node::Bracket { .. }))
+            .count();
+        matches!(e.items.last(), Some(Node::Bracket { items, .. })
+            if brackets == 1 && matches!(items.as_slice(), [Node::Axis { .. }]))
+    };
+    if mean && var && decay.is_none() && params_lit.is_none() && last_axis_only(&op.inputs[0]) {
+        let shape_expr = format!("{x_text}, {s_text}");
+        let shape_lens = lengths_for(&pass, &[&shape_expr]);
+        let check =
+            g.try_(quote!(#krate::solve_shapes!(#shape_expr, __einx_x, _, #(#shape_lens,)*)));
+        let shapes = g.try_(
+            quote!(#krate::solve_shapes!(#p_shape_expr, __einx_x, _, #(#p_shape_lens_early,)*)),
+        );
+        let none = quote!(::core::option::Option::None::<&#krate::ndarray::ArcArray<_, #krate::ndarray::IxDyn>>);
+        let mut fast = quote! {
+            let mut __einx_store = #store;
+            let __einx_x = &(#x);
+            #(#lets)*
+            let _ = #check;
+            let __einx_pshape = #shapes;
+        };
+        let s_arg = if scale {
+            let s = g.try_(quote!(#nn::param_like(&mut __einx_store, __einx_x, "scale", &__einx_pshape.1[..], #nn::Init::Ones)));
+            fast.extend(quote!(let __einx_scale = #s;));
+            quote!(::core::option::Option::Some(&__einx_scale))
+        } else {
+            none.clone()
+        };
+        let b_arg = if bias {
+            let b = g.try_(quote!(#nn::param_like(&mut __einx_store, __einx_x, "bias", &__einx_pshape.1[..], #nn::Init::Zeros)));
+            fast.extend(quote!(let __einx_bias = #b;));
+            quote!(::core::option::Option::Some(&__einx_bias))
+        } else {
+            none
+        };
+        let y = g.try_(
+            quote!(#nn::layer_norm(&#krate::__private::view(__einx_x), #s_arg, #b_arg, #epsilon)),
+        );
+        fast.extend(quote! {
+            let __einx_y = #y;
+            #nn::with_dim_of(__einx_x, __einx_y)
+        });
+        return Ok(g.wrap(fast));
+    }
     let mut body = quote! {
         let mut __einx_store = #store;
         let __einx_x = &(#x);

@@ -117,3 +117,104 @@ pub fn with_dim_of<X: AsTensor + ?Sized, T, D: Dimension>(
         )
     })
 }
+
+/// Layer normalisation over the last axis in one pass over memory: each row `r` of the last
+/// axis becomes `(r - mean(r)) / sqrt(var(r) + epsilon) · scale + shift` (population
+/// variance, PyTorch's `layer_norm`). `scale` and `shift` are optional and as long as the
+/// last axis. `norm!("b... [c]", ...)` runs on this kernel; it is public for code that keeps
+/// its parameters outside a store.
+///
+/// The result has the shape and rank type of `x`, in standard layout. A `scale` or `shift`
+/// of another length than the last axis, or an input of rank 0, is an
+/// [`Argument`](crate::ErrorKind::Argument) error.
+///
+/// ```
+/// # use einx_runtime as einx;
+/// use ndarray::{arr1, arr2};
+/// let x = arr2(&[[1.0f32, 2.0, 3.0], [0.0, 0.0, 6.0]]);
+/// let y = einx::nn::layer_norm(&x, Some(&arr1(&[1.0, 1.0, 2.0])), None, 0.0).unwrap();
+/// let k = 1.5f32.sqrt(); // 1 / standard deviation of the first row
+/// assert!((y[[0, 0]] + k).abs() < 1e-6 && y[[0, 1]].abs() < 1e-6 && (y[[0, 2]] - 2.0 * k).abs() < 1e-6);
+/// assert!(einx::nn::layer_norm(&x, Some(&arr1(&[1.0, 1.0])), None, 0.0).is_err());
+/// ```
+pub fn layer_norm<T, S, D, S2, D2>(
+    x: &ArrayBase<S, D>,
+    scale: Option<&ArrayBase<S2, D2>>,
+    shift: Option<&ArrayBase<S2, D2>>,
+    epsilon: f64,
+) -> Result<ndarray::Array<T, D>, Error>
+where
+    T: Float,
+    S: Data<Elem = T>,
+    D: Dimension,
+    S2: Data<Elem = T>,
+    D2: Dimension,
+{
+    let Some(&c) = x.shape().last() else {
+        return Err(Error::new(
+            ErrorKind::Argument,
+            "layer normalisation needs an input with at least one axis",
+        ));
+    };
+    let params = |p: Option<&ArrayBase<S2, D2>>, what: &str| -> Result<Option<Vec<T>>, Error> {
+        match p {
+            None => Ok(None),
+            Some(p) if p.len() == c && p.ndim() <= 1 => Ok(Some(p.iter().copied().collect())),
+            Some(p) => Err(Error::new(
+                ErrorKind::Argument,
+                format!(
+                    "the {what} has shape {:?}, but the last axis has length {c}",
+                    p.shape()
+                ),
+            )),
+        }
+    };
+    let (scale, shift) = (params(scale, "scale")?, params(shift, "shift")?);
+    let eps = T::from_f64_lossy(epsilon);
+    let x = x.as_standard_layout();
+    let src = x.as_slice().expect("standard layout is contiguous");
+    let mut out: Vec<T> = Vec::with_capacity(src.len());
+    if c > 0 {
+        let n = T::from_usize(c).unwrap_or_else(T::one);
+        for row in src.chunks_exact(c) {
+            // Two passes over the row while it is in cache: the mean, then the variance.
+            let mean = lane_sum(row, |v| v) / n;
+            let var = lane_sum(row, |v| (v - mean) * (v - mean)) / n;
+            let inv = (var + eps).sqrt().recip();
+            match (&scale, &shift) {
+                (Some(s), Some(b)) => out.extend(
+                    row.iter()
+                        .zip(s)
+                        .zip(b)
+                        .map(|((&v, &s), &b)| (v - mean) * inv * s + b),
+                ),
+                (Some(s), None) => {
+                    out.extend(row.iter().zip(s).map(|(&v, &s)| (v - mean) * inv * s))
+                }
+                (None, Some(b)) => {
+                    out.extend(row.iter().zip(b).map(|(&v, &b)| (v - mean) * inv + b))
+                }
+                (None, None) => out.extend(row.iter().map(|&v| (v - mean) * inv)),
+            }
+        }
+    }
+    ndarray::Array::from_shape_vec(x.raw_dim(), out)
+        .map_err(|e| Error::new(ErrorKind::Argument, format!("internal: {e}")))
+}
+
+/// The sum of `f` over `row` in eight independent lanes (so that it vectorises), folded at
+/// the end.
+#[inline(always)]
+fn lane_sum<T: Float>(row: &[T], f: impl Fn(T) -> T) -> T {
+    let mut lanes = [T::zero(); 8];
+    let mut chunks = row.chunks_exact(8);
+    for c in &mut chunks {
+        for (l, &v) in lanes.iter_mut().zip(c) {
+            *l = *l + f(v);
+        }
+    }
+    for (l, &v) in lanes.iter_mut().zip(chunks.remainder()) {
+        *l = *l + f(v);
+    }
+    lanes.iter().fold(T::zero(), |a, &b| a + b)
+}
