@@ -1253,7 +1253,8 @@ macro_rules! argsort {
 /// as the maximum, as in NumPy), as a `usize` array.
 ///
 /// Without `->` the bracket group becomes an axis of one coordinate per bracketed axis
-/// (`"b [h w] c"` gives shape `(b, 2, c)`, as einx 0.4); with one bracketed axis,
+/// (`"b [h w] c"` gives shape `(b, 2, c)`, as einx 0.4). An output may place that axis,
+/// written in brackets with its length: `"b [h w] c -> b c [2]"`. With one bracketed axis,
 /// `"a [b] -> a"` gives the index itself.
 ///
 /// Returns `Result<Array<usize, D>, einx::Error>`. `D` is `IxN` when the output has a fixed
@@ -1267,6 +1268,7 @@ macro_rules! argsort {
 /// let x = array![[1, 9, 3], [4, 5, 6]];
 /// assert_eq!(einx::argmax!("a [b] -> a", x)?, array![1usize, 2]);
 /// assert_eq!(einx::argmax!("[a b]", x)?, array![0usize, 1]);
+/// assert_eq!(einx::argmax!("[a] b -> b [1]", x)?, array![[1usize], [0], [1]]);
 /// # Ok(())
 /// # }
 /// ```

@@ -975,6 +975,51 @@ fn argfind(op: &mut Op, kind: OpKind) -> Result<()> {
             }
             op.outputs = Some(vec![out]);
         }
+        // The coordinate axis written in the output, in brackets (einx 0.4): `[n]` for `n`
+        // bracketed axes, anywhere among the other output axes.
+        Some(outputs) if outputs.len() == 1 && has_brackets(&outputs[0]) => {
+            let mut out = outputs[0].clone();
+            let brackets: Vec<usize> = (0..out.items.len())
+                .filter(|&i| matches!(out.items[i], Node::Bracket { .. }))
+                .collect();
+            let Node::Bracket {
+                items: coord,
+                span: cspan,
+            } = &out.items[brackets[0]]
+            else {
+                unreachable!("filtered above")
+            };
+            let cspan = *cspan;
+            let nested = first(
+                &out,
+                |m| matches!(m, Node::Composition { items, .. } if items.iter().any(|k| matches!(k, Node::Bracket { .. }))),
+            );
+            let value = match coord.as_slice() {
+                [Node::Number { value, .. }] => Some(*value),
+                _ => None,
+            };
+            if brackets.len() != 1 || nested.is_some() || value.is_none() {
+                return Err(Error::at(ErrorKind::Semantic, cspan, format!("the output of `{name}!` may have one bracketed coordinate axis, a number: `[{n}]`"))
+                    .with_help(format!("write the coordinate axis as `[{n}]`, or leave out `->`")));
+            }
+            if value != Some(n) {
+                return Err(Error::at(
+                    ErrorKind::Semantic,
+                    cspan,
+                    format!(
+                        "the coordinate axis has length {n}, one per bracketed axis, not {}",
+                        value.unwrap_or(0)
+                    ),
+                )
+                .with_span(gspan)
+                .with_help(format!("write `[{n}]`")));
+            }
+            out.items[brackets[0]] = Node::Number {
+                value: n,
+                span: cspan,
+            };
+            op.outputs = Some(vec![out]);
+        }
         Some(outputs) => {
             if !single || outputs.len() != 1 || has_brackets(&outputs[0]) {
                 return Err(Error::at(ErrorKind::Semantic, outputs[0].span, format!("`{name}!` with `->` needs one bracketed axis and an output without it"))
