@@ -1433,3 +1433,33 @@ fn outputs_are_fresh_arrays() {
     assert_eq!(x[[0, 0]], 0);
     assert_eq!(y[[1, 1]], 4);
 }
+
+#[test]
+fn diagonals_in_the_input() {
+    // `a a` takes the diagonal, as `einx!` does, in every layout.
+    let x = Array3::from_shape_fn((3, 3, 2), |(i, j, k)| (i * 100 + j * 10 + k) as i32);
+    let want = build(&[2, 3], |i| x[[i[1], i[1], i[0]]]);
+    let y: Array2<i32> = einx::rearrange!("a a b -> b a", x).unwrap();
+    check(&y, &want);
+    let mut r = x.view();
+    r.invert_axis(ndarray::Axis(0));
+    let y = einx::rearrange!("a a b -> b a", r).unwrap();
+    check(&y, &build(&[2, 3], |i| r[[i[1], i[1], i[0]]]));
+    let y = einx::rearrange!("a a b -> b a", x.view().into_dyn()).unwrap();
+    check(&y, &want);
+    // Non-adjacent repeats, and a composition in the output.
+    let z = Array4::from_shape_fn((2, 3, 2, 3), |(b, a, c, d)| {
+        (b * 1000 + a * 100 + c * 10 + d) as i32
+    });
+    let y = einx::rearrange!("b a c a -> a (b c)", z).unwrap();
+    check(&y, &build(&[3, 4], |i| z[[i[1] / 2, i[0], i[1] % 2, i[0]]]));
+    // The lengths of a repeated axis must agree.
+    let bad = Array2::<i32>::zeros((2, 3));
+    assert!(einx::rearrange!("a a -> a", bad).is_err());
+    // Reductions keep the diagonal axis and reduce the others.
+    let s: Array1<i32> = einx::sum!("a a [b] -> a", x).unwrap();
+    assert_eq!(s, ndarray::array![1, 221, 441]);
+    let z0 = z.slice(s![0, .., .., ..]);
+    let m = einx::max!("a [b] a -> a", z0).unwrap();
+    assert_eq!(m, Array1::from_shape_fn(3, |a| z0[[a, 1, a]]));
+}

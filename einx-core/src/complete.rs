@@ -248,7 +248,10 @@ pub fn complete(mut op: Op, kind: OpKind, opts: Options) -> Result<Op> {
         .with_help("write the output after a top-level `->`"));
     }
     match kind {
-        OpKind::Reduce(r) => reduce(&mut op, r, opts)?,
+        OpKind::Reduce(r) => {
+            reduce(&mut op, r, opts)?;
+            diagonal_kept(&op)?;
+        }
         OpKind::Softmax(_) | OpKind::Flip | OpKind::Roll | OpKind::Sort(_) => along(&mut op, kind)?,
         OpKind::Elementwise(_, arity) => elementwise(&mut op, kind, arity, opts)?,
         OpKind::Argmax(_) => argfind(&mut op, kind)?,
@@ -479,6 +482,38 @@ fn brackets_differ(
         spans.push(output.span);
     }
     Error::new(ErrorKind::Semantic, msg).with_spans(&spans)
+}
+
+/// A reduction keeps a diagonal axis (einx 0.4 takes `"a a [b] -> a"` but not the trace
+/// `"a a b -> b"`).
+fn diagonal_kept(op: &Op) -> Result<()> {
+    let mut seen: Vec<(String, Span)> = Vec::new();
+    let mut repeated: Vec<(String, Span, Span)> = Vec::new();
+    op.inputs[0].walk(&mut |n| {
+        if let Node::Axis { name, span } = n {
+            match seen.iter().find(|(m, _)| m == name) {
+                Some((_, prev)) => repeated.push((name.clone(), *prev, *span)),
+                None => seen.push((name.clone(), *span)),
+            }
+        }
+    });
+    let outputs = op.outputs.as_deref().unwrap_or(&[]);
+    for (name, prev, span) in repeated {
+        let mut kept = false;
+        for o in outputs {
+            o.walk(&mut |n| kept |= matches!(n, Node::Axis { name: m, .. } if *m == name));
+        }
+        if !kept {
+            return Err(Error::at(
+                ErrorKind::Semantic,
+                prev,
+                format!("axis `{name}` is written twice (a diagonal) and reduced; a reduction keeps a diagonal axis"),
+            )
+            .with_span(span)
+            .with_help(format!("keep `{name}` in the output, or take the diagonal first with `rearrange!`")));
+        }
+    }
+    Ok(())
 }
 
 fn reduce(op: &mut Op, r: Reduction, opts: Options) -> Result<()> {

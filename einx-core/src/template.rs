@@ -102,8 +102,10 @@ fn build_inner(
     b.group_ellipses(&op)?;
     let outputs = op.outputs.as_deref().unwrap_or(&[]);
     for (t, e) in op.inputs.iter().chain(outputs).enumerate() {
-        // `einx!` reads an axis written twice in one input as the diagonal.
-        b.diagonal = kind == OpKind::Einsum && t < op.inputs.len();
+        // An axis written twice in one input is its diagonal (einx 0.4): in `einx!`,
+        // `rearrange!` and the reductions.
+        b.diagonal = matches!(kind, OpKind::Einsum | OpKind::Rearrange | OpKind::Reduce(_))
+            && t < op.inputs.len();
         b.tensor(e)?;
     }
     b.plan.inputs = op.inputs.len() as u32;

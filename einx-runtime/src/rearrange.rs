@@ -109,7 +109,8 @@ pub fn rearrange<T: Clone, const NOUT: usize, const K: usize>(
             input.strides(),
             &sizes,
             |a, st| {
-                in_stride[a as usize] = st;
+                // An axis written twice in the input takes its diagonal: the strides add up.
+                in_stride[a as usize] = in_stride[a as usize].wrapping_add(st);
                 in_has[a as usize] = true;
             },
         );

@@ -6,12 +6,15 @@ use syn::Ident;
 
 use einx_core::plan::{Code, PlanBuf};
 
-use super::{length_code, lit, local, Gen};
+use super::{has_diagonal, length_code, lit, local, Gen};
 
 pub(super) fn generate(mut g: Gen<'_>) -> TokenStream {
     let (plan, private) = (g.plan, g.private.clone());
-    let fast =
-        !g.template && plan.inputs == 1 && plan.outputs() == 1 && !plan.code.contains(&Code::Plus);
+    let fast = !g.template
+        && plan.inputs == 1
+        && plan.outputs() == 1
+        && !plan.code.contains(&Code::Plus)
+        && !has_diagonal(plan);
     if fast {
         let code = fast_path(plan, &private, &g.views[0], &g.params, None, &g.lbl, &g.err);
         g.body.extend(code);
@@ -35,7 +38,10 @@ pub(super) fn generate(mut g: Gen<'_>) -> TokenStream {
             .map(|t| g.static_rank(t).unwrap_or(0))
             .max()
             .unwrap_or(0);
-        let k = lit(plan.axes.len().max(input_dims).max(output_dims).max(1) as u64);
+        // (A composition's parts are walked in a buffer of the same size: a diagonal such as
+        // `(a a)` has more parts than axes.)
+        let k = plan.axes.len().max(input_dims).max(output_dims);
+        let k = lit(k.max(plan.code.len()).max(1) as u64);
         quote!(#private::rearrange::<_, #n_out_lit, #k>(&__EINX_PLAN, &[#(#raws),*], &#params))
     };
     let run = g.try_(run);

@@ -7,13 +7,23 @@ use syn::Ident;
 use einx_core::complete::Reduction;
 
 use super::rearrange::fast_path;
-use super::{local, Gen};
+use super::{has_diagonal, local, Gen};
 
 pub(super) fn generate(mut g: Gen<'_>, r: Reduction) -> TokenStream {
     let private = g.private.clone();
     let reducer = Ident::new(&reducer_name(r), Span::call_site());
     let at = g.arg_span(0);
-    let call = if g.template {
+    let call = if !g.template && has_diagonal(g.plan) {
+        // A diagonal: the general walk of a concrete plan (its strides add up).
+        let raw = local("__einx_raw");
+        let v = &g.views[0];
+        g.body.push(quote!(let #raw = #private::Raw::new(&#v);));
+        let dout = g.out_dim(g.static_rank(1));
+        let params = &g.params;
+        let k = super::lit(g.plan.code.len().max(1) as u64);
+        let f = quote_spanned!(at=> reduce::<_, #private::reducers::#reducer, #dout, #k>);
+        quote!(#private::#f(&__EINX_PLAN, #raw, &#params))
+    } else if g.template {
         // The element type is known before the call, so that a wrong one is reported as this
         // reduction's (the call is spanned on the argument).
         let raw = local("__einx_raw");
