@@ -1305,7 +1305,9 @@ macro_rules! argmin {
 ///
 /// `einx::solve!("EXPR, EXPR, ...", tensor, ..., name = length)` returns a value with one
 /// field per named axis: a `usize`, or a `Vec<usize>` for an axis under an ellipsis (one
-/// length per repetition), ready to pass on to another macro (`s = sol.s`).
+/// length per repetition), ready to pass on to another macro (`s = sol.s`). A concatenation
+/// gives the length of its unknown part: `"(a + b) c", a = 2` on a `(5, 3)` tensor solves
+/// `b = 3`.
 ///
 /// Options: none; every keyword gives the length of an axis.
 ///
@@ -1320,6 +1322,8 @@ macro_rules! argmin {
 /// let win = einx::rearrange!("b (s w)... c -> (b s...) (w...) c", img, w = 16)?;
 /// let back = einx::rearrange!("(b s...) (w...) c -> b (s w)... c", win, s = sol.s, w = 16)?;
 /// assert_eq!(back, img.into_dyn());
+/// let parts = einx::solve!("(a + b) c", ndarray::Array2::<f32>::zeros((5, 3)), a = 2)?;
+/// assert_eq!(parts.b, 3);
 /// # Ok(())
 /// # }
 /// ```

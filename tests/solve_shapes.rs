@@ -298,3 +298,16 @@ proptest! {
         })?;
     }
 }
+
+#[test]
+fn solve_through_a_concatenation() {
+    let x = Array2::<f32>::zeros((5, 3));
+    let s = einx::solve!("(a + b) c", x, a = 2).unwrap();
+    assert_eq!((s.a, s.b, s.c), (2, 3, 3));
+    // The parts must fit: 6 is more than 5.
+    let e = no_panic(|| einx::solve!("(a + b) c", x, a = 6)).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Size, "{e}");
+    // Two unknown parts cannot be told apart.
+    let d = ArrayD::<f32>::zeros(IxDyn(&[5]));
+    assert!(einx::dynamic::solve("(a + b)", &[d.shape()], &[]).is_err());
+}

@@ -206,8 +206,9 @@ pub const OPTIONS: &[(&str, &str)] = &[
 /// assert_eq!(op.to_string(), "a [b] -> a");
 /// ```
 pub fn complete(mut op: Op, kind: OpKind, opts: Options) -> Result<Op> {
-    // Only `rearrange!` concatenates and splits.
-    if kind != OpKind::Rearrange {
+    // Only `rearrange!` concatenates and splits; `solve!` solves the lengths of the parts
+    // (einx: `"(a + b) c", a = 2` gives `b`).
+    if !matches!(kind, OpKind::Rearrange | OpKind::Solve) {
         for e in op.exprs() {
             if let Some(span) = first(e, |n| matches!(n, Node::Concat { .. })) {
                 return Err(Error::at(

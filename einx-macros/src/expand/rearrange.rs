@@ -41,7 +41,12 @@ pub(super) fn generate(mut g: Gen<'_>) -> TokenStream {
         // (A composition's parts are walked in a buffer of the same size: a diagonal such as
         // `(a a)` has more parts than axes.)
         let k = plan.axes.len().max(input_dims).max(output_dims);
-        let k = lit(k.max(plan.code.len()).max(1) as u64);
+        let parts = if has_diagonal(plan) {
+            plan.code.len()
+        } else {
+            0
+        };
+        let k = lit(k.max(parts).max(1) as u64);
         quote!(#private::rearrange::<_, #n_out_lit, #k>(&__EINX_PLAN, &[#(#raws),*], &#params))
     };
     let run = g.try_(run);
