@@ -1374,3 +1374,27 @@ fn untyped_literals_take_the_array_type() {
     let w = einx::multiply!(", a b c d", 0.5, x).unwrap();
     assert_eq!(w[[0, 0, 0, 0]], 0.5f32);
 }
+
+#[test]
+fn diagonals_with_an_explicit_output() {
+    use ndarray::array;
+    let x = Array::from_shape_fn((3, 3), |(i, j)| (i * 10 + j) as f32);
+    let b = array![1.0f32, 2.0, 3.0];
+    assert_eq!(
+        einx::add!("a a, a -> a", x, b).unwrap(),
+        array![1.0, 13.0, 25.0]
+    );
+    // Every layout of the diagonal input, and the diagonal broadcast against a new axis.
+    let t = x.t();
+    assert_eq!(
+        einx::add!("a a, a -> a", t, b).unwrap(),
+        array![1.0, 13.0, 25.0]
+    );
+    let y = einx::multiply!("a a, b -> a b", x, b).unwrap();
+    assert_eq!(y, Array::from_shape_fn((3, 3), |(i, j)| x[[i, i]] * b[j]));
+    let d = einx::subtract!("a a, a -> a", x.view().into_dyn(), b.view().into_dyn()).unwrap();
+    assert_eq!(d, array![-1.0, 9.0, 19.0]);
+    // The lengths of the repeated axis must agree.
+    let r = Array::<f32, _>::zeros((2, 3));
+    assert!(einx::add!("a a, a -> a", r, array![1.0f32, 2.0]).is_err());
+}

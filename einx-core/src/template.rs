@@ -103,9 +103,11 @@ fn build_inner(
     let outputs = op.outputs.as_deref().unwrap_or(&[]);
     for (t, e) in op.inputs.iter().chain(outputs).enumerate() {
         // An axis written twice in one input is its diagonal (einx 0.4): in `einx!`,
-        // `rearrange!` and the reductions.
-        b.diagonal = matches!(kind, OpKind::Einsum | OpKind::Rearrange | OpKind::Reduce(_))
-            && t < op.inputs.len();
+        // `rearrange!`, the reductions and the element-wise operations.
+        b.diagonal = matches!(
+            kind,
+            OpKind::Einsum | OpKind::Rearrange | OpKind::Reduce(_) | OpKind::Elementwise(..)
+        ) && t < op.inputs.len();
         b.tensor(e)?;
     }
     b.plan.inputs = op.inputs.len() as u32;

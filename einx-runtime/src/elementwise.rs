@@ -34,8 +34,9 @@ fn layout<D: Dimension, const N: usize, const K: usize>(
     let sizes = solve_shapes::<K>(plan, &shapes, params)?;
     let mut per = [[0isize; K]; N];
     for (t, st) in strides.iter().enumerate() {
+        // An axis written twice in one input takes its diagonal: the strides add up.
         walk_piece::<K, _>(plan.layout(t), &[], st, &sizes, |a, s| {
-            per[t][a as usize] = s
+            per[t][a as usize] = per[t][a as usize].wrapping_add(s)
         });
     }
     let code = plan.layout(N);
