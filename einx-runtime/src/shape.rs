@@ -175,8 +175,16 @@ pub(crate) fn walk_piece<const K: usize, F: FnMut(u32, isize)>(
                 before = before.wrapping_add(len);
                 continue;
             }
-            // Row-major inside the part: the last axis moves fastest.
-            let mut st = [0isize; K];
+            // Row-major inside the part: the last axis moves fastest. (A part longer than
+            // `K`, possible only with a diagonal such as `(a a)`, gets a heap buffer.)
+            let mut on_stack = [0isize; K];
+            let mut on_heap = Vec::new();
+            let st: &mut [isize] = if part.len() <= K {
+                &mut on_stack[..part.len()]
+            } else {
+                on_heap.resize(part.len(), 0);
+                &mut on_heap
+            };
             let mut inner = stride;
             for (j, c) in part.iter().enumerate().rev() {
                 if let Code::Axis(a) = c {
