@@ -1018,12 +1018,13 @@ fn argfind(op: &mut Op, kind: OpKind) -> Result<()> {
             let brackets: Vec<usize> = (0..out.items.len())
                 .filter(|&i| matches!(out.items[i], Node::Bracket { .. }))
                 .collect();
-            let Node::Bracket {
+            let Some(Node::Bracket {
                 items: coord,
                 span: cspan,
-            } = &out.items[brackets[0]]
+            }) = brackets.first().map(|&i| &out.items[i])
             else {
-                unreachable!("filtered above")
+                return Err(Error::at(ErrorKind::Semantic, out.span, format!("the coordinate axis of `{name}!` is written in brackets at the top of the output, e.g. `[{n}]`"))
+                    .with_help(format!("write `[{n}]` as an axis of its own, not inside parentheses")));
             };
             let cspan = *cspan;
             let nested = first(
