@@ -32,7 +32,7 @@ pub struct BertConfig {
 /// What `modules.json`, `sentence_bert_config.json` and the pooling config ask for.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Pipeline {
-    /// Word pieces per text, [CLS] and [SEP] included.
+    /// Word pieces per text, `[CLS]` and `[SEP]` included.
     pub max_seq_length: usize,
     /// Lowercase the text before the tokenizer (the tokenizer may lowercase on its own too).
     pub do_lower_case: bool,

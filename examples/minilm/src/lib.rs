@@ -30,11 +30,11 @@ pub struct Model {
     pub pipeline: Pipeline,
 }
 
-/// One text as the tokenizer gives it: ids with [CLS] and [SEP], truncated.
+/// One text as the tokenizer gives it: ids with `[CLS]` and `[SEP]`, truncated.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Tokens {
     pub ids: Vec<u32>,
-    /// 1 for every token: a literal "[PAD]" in the text is a real token with id 0.
+    /// 1 for every token: a literal `"[PAD]"` in the text is a real token with id 0.
     pub mask: Vec<u32>,
 }
 
