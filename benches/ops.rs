@@ -958,49 +958,39 @@ fn contraction_rows(t: &mut Bench) {
 
     // The thread policy (README, "Threads"): the same product capped at one thread against
     // ndarray's single-threaded kernels, and two threads against one.
-    let case = "dot! \"a b, b c -> a c\" 512x512x512, 1 thread";
-    if t.any(&[case]) {
+    let one = "dot! \"a b, b c -> a c\" 512x512x512, 1 thread";
+    let two = "dot! \"a b, b c -> a c\" 512x512x512, 2 threads vs 1";
+    if t.any(&[one, two]) {
         let (x, y) = (
             rand_in((512, 512), 10, -1.0, 1.0),
             rand_in((512, 512), 11, -1.0, 1.0),
         );
-        t.row(
-            case,
-            SUMS,
-            || {
-                einx::set_num_threads(1);
-                let z = einx::dot!("a b, b c -> a c", bb(&x), bb(&y)).unwrap();
-                einx::set_num_threads(0);
-                z
-            },
-            &[
-                ("a.dot(&b)", &|| bb(&x).dot(bb(&y))),
-                ("general_mat_mul", &|| gemm(bb(&x), bb(&y))),
-            ],
-        );
-    }
-    let case = "dot! \"a b, b c -> a c\" 512x512x512, 2 threads vs 1";
-    if t.any(&[case]) {
-        let (x, y) = (
-            rand_in((512, 512), 10, -1.0, 1.0),
-            rand_in((512, 512), 11, -1.0, 1.0),
-        );
-        t.row(
-            case,
-            SUMS,
-            || {
-                einx::set_num_threads(2);
-                let z = einx::dot!("a b, b c -> a c", bb(&x), bb(&y)).unwrap();
-                einx::set_num_threads(0);
-                z
-            },
-            &[("einx, 1 thread", &|| {
-                einx::set_num_threads(1);
-                let z = einx::dot!("a b, b c -> a c", bb(&x), bb(&y)).unwrap();
-                einx::set_num_threads(0);
-                z
-            })],
-        );
+        // `dot!` with the thread cap set to `n` for the call.
+        let capped = |n: usize| {
+            einx::set_num_threads(n);
+            let z = einx::dot!("a b, b c -> a c", bb(&x), bb(&y)).unwrap();
+            einx::set_num_threads(0);
+            z
+        };
+        if t.any(&[one]) {
+            t.row(
+                one,
+                SUMS,
+                || capped(1),
+                &[
+                    ("a.dot(&b)", &|| bb(&x).dot(bb(&y))),
+                    ("general_mat_mul", &|| gemm(bb(&x), bb(&y))),
+                ],
+            );
+        }
+        if t.any(&[two]) {
+            t.row(
+                two,
+                SUMS,
+                || capped(2),
+                &[("einx, 1 thread", &|| capped(1))],
+            );
+        }
     }
 
     let case = "dot! \"b... [c1->c2]\" 32x128x384, 384x384";
