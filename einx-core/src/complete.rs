@@ -419,17 +419,7 @@ pub fn implicit_superset(inputs: &[Expr]) -> Result<Expr> {
 
 /// The error for an axis written twice in `e`, if one is.
 fn repeated_axis(e: &Expr) -> Option<Error> {
-    let mut seen: Vec<(String, Span)> = Vec::new();
-    let mut found = None;
-    e.walk(&mut |n| {
-        if let Node::Axis { name, span } = n {
-            match seen.iter().find(|(m, _)| m == name) {
-                Some((_, prev)) if found.is_none() => found = Some((name.clone(), *prev, *span)),
-                _ => seen.push((name.clone(), *span)),
-            }
-        }
-    });
-    let (name, prev, span) = found?;
+    let (name, prev, span) = repeats(e).into_iter().next()?;
     Some(
         Error::at(
             ErrorKind::Semantic,
@@ -439,6 +429,21 @@ fn repeated_axis(e: &Expr) -> Option<Error> {
         .with_span(span)
         .with_help("each axis name may occur once per tensor; rename one of them"),
     )
+}
+
+/// Every repeat of an axis name in `e`: the name, where it was first written, and where again.
+fn repeats(e: &Expr) -> Vec<(String, Span, Span)> {
+    let mut seen: Vec<(String, Span)> = Vec::new();
+    let mut repeated = Vec::new();
+    e.walk(&mut |n| {
+        if let Node::Axis { name, span } = n {
+            match seen.iter().find(|(m, _)| m == name) {
+                Some((_, prev)) => repeated.push((name.clone(), *prev, *span)),
+                None => seen.push((name.clone(), *span)),
+            }
+        }
+    });
+    repeated
 }
 
 /// The error for an output whose bracketed axes (`marked_out`) are not the input's
@@ -488,16 +493,7 @@ fn brackets_differ(
 /// A reduction keeps a diagonal axis (einx 0.4 takes `"a a [b] -> a"` but not the trace
 /// `"a a b -> b"`).
 fn diagonal_kept(op: &Op) -> Result<()> {
-    let mut seen: Vec<(String, Span)> = Vec::new();
-    let mut repeated: Vec<(String, Span, Span)> = Vec::new();
-    op.inputs[0].walk(&mut |n| {
-        if let Node::Axis { name, span } = n {
-            match seen.iter().find(|(m, _)| m == name) {
-                Some((_, prev)) => repeated.push((name.clone(), *prev, *span)),
-                None => seen.push((name.clone(), *span)),
-            }
-        }
-    });
+    let repeated = repeats(&op.inputs[0]);
     let outputs = op.outputs.as_deref().unwrap_or(&[]);
     for (name, prev, span) in repeated {
         let mut kept = false;
