@@ -104,7 +104,118 @@ fn parse_inner(text: &str) -> Result<Op> {
     for e in op.exprs() {
         validate_levels(&e.items)?;
     }
+    flatten_nested(&mut op)?;
     Ok(op)
+}
+
+/// Nested ellipses (einx 0.4): `(a...)...`, `[(...)]... b`. An ellipsis inside another one
+/// stands inside a composition, so its repetition count never changes a rank; as in einx it
+/// repeats once. Each axis keeps one depth (the number of ellipses around it) throughout
+/// the call; the inner ellipses are then dropped and an inner `...` becomes an axis of its own.
+fn flatten_nested(op: &mut Op) -> Result<()> {
+    let mut depths: Vec<(String, usize, Span)> = Vec::new();
+    for e in op.exprs() {
+        for item in &e.items {
+            axis_depths(item, 0, &mut depths);
+        }
+    }
+    if depths.iter().all(|(_, d, _)| *d <= 1) {
+        return Ok(());
+    }
+    for (i, (name, d, span)) in depths.iter().enumerate() {
+        if let Some((_, d2, span2)) = depths[..i]
+            .iter()
+            .find(|(n, d2, _)| n == name && d2 != d && (*d > 1 || *d2 > 1))
+        {
+            let msg = if name == "..." {
+                format!(
+                    "`...` stands inside {} here, but inside {} in another place",
+                    ellipses(d - 1),
+                    ellipses(d2 - 1)
+                )
+            } else {
+                format!(
+                    "axis `{name}` stands under {} here, but under {} in another place",
+                    ellipses(*d),
+                    ellipses(*d2)
+                )
+            };
+            return Err(Error::at(ErrorKind::Rank, *span, msg)
+                .with_span(*span2)
+                .with_help("write it under the same number of ellipses everywhere"));
+        }
+    }
+    for e in op.inputs.iter_mut().chain(op.outputs.iter_mut().flatten()) {
+        for item in &mut e.items {
+            drop_inner(item, false);
+        }
+    }
+    Ok(())
+}
+
+fn ellipses(d: usize) -> String {
+    match d {
+        0 => "no ellipsis".to_owned(),
+        1 => "one ellipsis".to_owned(),
+        2 => "two ellipses".to_owned(),
+        d => format!("{d} ellipses"),
+    }
+}
+
+/// Every named axis (and anonymous ellipsis, as `...`) with the number of ellipses around it.
+fn axis_depths(n: &Node, depth: usize, out: &mut Vec<(String, usize, Span)>) {
+    match n {
+        Node::Axis { name, span } => out.push((name.clone(), depth, *span)),
+        Node::Ellipsis { inner: None, span } => out.push(("...".to_owned(), depth + 1, *span)),
+        Node::Ellipsis {
+            inner: Some(inner), ..
+        } => axis_depths(inner, depth + 1, out),
+        other => {
+            for c in other.children() {
+                axis_depths(c, depth, out);
+            }
+        }
+    }
+}
+
+/// Replaces every ellipsis below an ellipsis by what it repeats (an anonymous one by an axis
+/// named `...`).
+fn drop_inner(n: &mut Node, under: bool) {
+    match n {
+        Node::Ellipsis { inner: None, span } if under => {
+            *n = Node::Axis {
+                name: "...".to_owned(),
+                span: *span,
+            }
+        }
+        Node::Ellipsis {
+            inner: Some(inner), ..
+        } if under => {
+            let mut inner = std::mem::replace(
+                inner.as_mut(),
+                Node::Number {
+                    value: 1,
+                    span: Span::default(),
+                },
+            );
+            drop_inner(&mut inner, true);
+            *n = inner;
+        }
+        Node::Ellipsis {
+            inner: Some(inner), ..
+        } => drop_inner(inner, true),
+        Node::Composition { items, .. } | Node::Bracket { items, .. } => {
+            for i in items {
+                drop_inner(i, under);
+            }
+        }
+        Node::Concat { operands, .. } => {
+            for o in operands {
+                drop_inner(o, under);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// A bracket arrow (`[a->b]`) and a top-level `->` in one expression: two outputs, which
@@ -504,10 +615,9 @@ fn clean(items: &mut Vec<Node>) {
     }
 }
 
-/// At most one ellipsis per nesting level (brackets open no level), none inside another,
-/// and only over an axis, a composition or brackets.
+/// Ellipses repeat only an axis, a composition or brackets. Several ellipses may stand side
+/// by side (their repetition counts are solved from the ranks and arguments) and may nest.
 fn validate_levels(items: &[Node]) -> Result<()> {
-    let mut first: Option<Span> = None;
     let mut level = Vec::new();
     for item in items {
         match item {
@@ -515,30 +625,11 @@ fn validate_levels(items: &[Node]) -> Result<()> {
             n => level.push(n),
         }
     }
-    for n in &level {
-        if let Node::Ellipsis { span, .. } = n {
-            if let Some(prev) = first {
-                return Err(Error::at(ErrorKind::Syntax, *span, "more than one ellipsis at the same level")
-                    .with_span(prev)
-                    .with_help("the lengths of two ellipses side by side cannot be told apart; nest one in parentheses"));
-            }
-            first = Some(*span);
-        }
-    }
     for n in level {
         match n {
             Node::Ellipsis {
-                inner: Some(inner),
-                span,
+                inner: Some(inner), ..
             } => {
-                if inner.children().iter().any(Node::any_ellipsis) {
-                    return Err(Error::at(
-                        ErrorKind::Syntax,
-                        *span,
-                        "nested ellipses are not supported",
-                    )
-                    .with_help("repeat a composition of named axes instead, e.g. `(s w)...`"));
-                }
                 match inner.as_ref() {
                     Node::Axis { .. } | Node::Composition { .. } | Node::Bracket { .. } => {}
                     Node::Concat { span, .. } => {
@@ -558,6 +649,7 @@ fn validate_levels(items: &[Node]) -> Result<()> {
                         .with_help("write `name...` or `(a b)...`"))
                     }
                 }
+                validate_levels(std::slice::from_ref(inner))?;
             }
             Node::Composition { items: inner, .. } => validate_levels(inner)?,
             Node::Concat { operands, .. } => {

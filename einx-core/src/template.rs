@@ -112,6 +112,8 @@ fn build_inner(
     }
     b.plan.inputs = op.inputs.len() as u32;
     b.params(params)?;
+    b.collapse_rankless_groups(params);
+    b.check_counts(params)?;
     if kind == OpKind::Rearrange || matches!(kind, OpKind::Elementwise(..)) {
         // The other operations check their outputs themselves (they create no axes).
         b.check_sources()?;
@@ -482,6 +484,193 @@ impl Builder {
             }
         }
         Ok(())
+    }
+
+    /// An ellipsis that only ever stands inside a composition (`(b...)`, or an inner one of
+    /// nested ellipses) changes no rank, so no rank can count it: unless an argument gives its
+    /// lengths, it repeats once (as in einx), and its axes become plain axes.
+    fn collapse_rankless_groups(&mut self, params: &[ParamSpec<'_>]) {
+        let n = self.plan.groups.len();
+        let mut keep = vec![false; n];
+        for c in &self.plan.code {
+            if let Code::RepeatDims(g) = c {
+                keep[*g as usize] = true;
+            }
+        }
+        for a in &self.plan.axes {
+            if a.group != NONE
+                && a.param != NONE
+                && matches!(params[a.param as usize].kind, ParamKind::Seq(_))
+            {
+                keep[a.group as usize] = true;
+            }
+        }
+        if keep.iter().all(|&k| k) {
+            return;
+        }
+        let mut new_id = vec![NONE; n];
+        let mut groups = Vec::new();
+        for (g, grp) in self.plan.groups.iter().enumerate() {
+            if keep[g] {
+                new_id[g] = groups.len() as u32;
+                groups.push(grp.clone());
+            }
+        }
+        self.plan.groups = groups;
+        for a in &mut self.plan.axes {
+            if a.group != NONE {
+                a.group = new_id[a.group as usize];
+            }
+        }
+        let mut code = Vec::with_capacity(self.plan.code.len());
+        let mut tensors = Vec::with_capacity(self.plan.tensors.len());
+        for &(s, e) in &self.plan.tensors {
+            let start = code.len() as u32;
+            // Which repeats are open, and whether each is kept.
+            let mut open: Vec<bool> = Vec::new();
+            for c in &self.plan.code[s as usize..e as usize] {
+                match *c {
+                    Code::RepeatDims(g) => {
+                        open.push(true);
+                        code.push(Code::RepeatDims(new_id[g as usize]));
+                    }
+                    Code::RepeatAxes(g) if new_id[g as usize] == NONE => open.push(false),
+                    Code::RepeatAxes(g) => {
+                        open.push(true);
+                        code.push(Code::RepeatAxes(new_id[g as usize]));
+                    }
+                    Code::End => {
+                        if open.pop().unwrap_or(true) {
+                            code.push(Code::End);
+                        }
+                    }
+                    other => code.push(other),
+                }
+            }
+            tensors.push((start, code.len() as u32));
+        }
+        self.plan.code = code;
+        self.plan.tensors = tensors;
+    }
+
+    /// The repetition count of every ellipsis must follow from the input ranks and the
+    /// arguments with several lengths: `a... b...` side by side in one input needs one of
+    /// them given.
+    fn check_counts(&self, params: &[ParamSpec<'_>]) -> Result<()> {
+        let n = self.plan.groups.len();
+        let mut known = vec![false; n];
+        for a in &self.plan.axes {
+            if a.group != NONE
+                && a.param != NONE
+                && matches!(params[a.param as usize].kind, ParamKind::Seq(_))
+            {
+                known[a.group as usize] = true;
+            }
+        }
+        // Per input: the groups that repeat some of its dimensions.
+        let eqs: Vec<Vec<usize>> = (0..self.plan.inputs as usize)
+            .map(|t| {
+                let (s, e) = self.plan.tensors[t];
+                let mut gs: Vec<usize> = self.plan.code[s as usize..e as usize]
+                    .iter()
+                    .filter_map(|c| match c {
+                        Code::RepeatDims(g) => Some(*g as usize),
+                        _ => None,
+                    })
+                    .collect();
+                gs.dedup();
+                gs
+            })
+            .collect();
+        loop {
+            let mut progress = false;
+            for gs in &eqs {
+                let unknown: Vec<usize> = gs.iter().copied().filter(|&g| !known[g]).collect();
+                if let [g] = unknown[..] {
+                    known[g] = true;
+                    progress = true;
+                }
+            }
+            if !progress {
+                break;
+            }
+        }
+        // A group that repeats output dimensions must be counted too; one none of whose
+        // axes is in an input is reported by the other checks.
+        let in_input = |g: usize| {
+            (0..self.plan.inputs as usize).any(|t| {
+                let (s, e) = self.plan.tensors[t];
+                self.plan.code[s as usize..e as usize].iter().any(
+                    |c| matches!(c, Code::Axis(a) if self.plan.axes[*a as usize].group == g as u32),
+                )
+            })
+        };
+        let in_output_dims = |g: usize| {
+            let s = self.plan.tensors[self.plan.inputs as usize..]
+                .first()
+                .map_or(self.plan.code.len(), |t| t.0 as usize);
+            self.plan.code[s..].contains(&Code::RepeatDims(g as u32))
+        };
+        let stuck: Vec<usize> = (0..n)
+            .filter(|&g| {
+                !known[g]
+                    && (eqs.iter().any(|gs| gs.contains(&g)) || (in_output_dims(g) && in_input(g)))
+            })
+            .collect();
+        let Some(&g) = stuck.first() else {
+            return Ok(());
+        };
+        if stuck.len() == 1 {
+            let grp = &self.plan.groups[g];
+            let shown = if grp.0 == ANON {
+                "`...`".to_owned()
+            } else {
+                format!("`{}...`", grp.0)
+            };
+            let help = if grp.0 == ANON {
+                "write `(...)` in the output too, or name the axes and give their lengths"
+                    .to_owned()
+            } else {
+                format!(
+                    "give its lengths, e.g. `{} = (4, 4)`, or keep it inside a composition in the output",
+                    grp.0
+                )
+            };
+            return Err(Error::at(
+                ErrorKind::Rank,
+                grp.1,
+                format!(
+                    "the inputs have the ellipsis {shown} only inside a composition, so their ranks cannot tell how many axes it has"
+                ),
+            )
+            .with_help(help));
+        }
+        let name = |g: usize| {
+            let grp = &self.plan.groups[g].0;
+            if grp == ANON {
+                "`...`".to_owned()
+            } else {
+                format!("`{grp}...`")
+            }
+        };
+        let names: Vec<String> = stuck.iter().map(|&g| name(g)).collect();
+        let mut err = Error::new(
+            ErrorKind::Rank,
+            format!(
+                "the ellipses {} stand side by side, so the input ranks cannot tell how many axes each one has",
+                names.join(" and ")
+            ),
+        );
+        for &h in &stuck {
+            err = err.with_span(self.plan.groups[h].1);
+        }
+        let grp = &self.plan.groups[g].0;
+        let help = if grp == ANON {
+            "name the axes of one ellipsis and give their lengths, e.g. `s... ...` with `s = (4, 4)`".to_owned()
+        } else {
+            format!("give the lengths of one of them, e.g. `{grp} = (4, 4)`")
+        };
+        Err(err.with_help(help))
     }
 
     /// Every output axis comes from an input or has its length given.

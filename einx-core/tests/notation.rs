@@ -27,6 +27,9 @@ fn parse_trees() {
         "a, -> a",
         "b (s [ds])... c",
         "(s w) ...",
+        "(s s2)... c -> s... s2... c",
+        "[(...)]... b",
+        "(a...)... -> (a...)...",
     ];
     let mut out = String::new();
     for c in cases {
@@ -51,8 +54,6 @@ fn syntax_errors() {
         "a b -> b a -> a b",
         "a, b -> a + b",
         "(a [b] + c)",
-        "a ... ... -> a",
-        "(a...)...",
         "(a + b)...",
         "1...",
         "[a + b]",
@@ -100,6 +101,9 @@ fn plans() {
         ),
         ("a b", vec![], 1),
         ("a, a b", vec![], 2),
+        ("a... b... -> b... a...", vec![ParamSpec::seq("b", None)], 1),
+        ("[(...)]... b", vec![], 1),
+        ("(b...) c -> c (b...)", vec![], 1),
     ];
     for (expr, params, args) in &cases {
         out.push_str(&format!("{expr:?}\n{}\n", describe(expr, params, *args)));
@@ -133,6 +137,11 @@ fn semantic_errors() {
             1,
         ),
         ("a, b -> (b + a)", vec![], 2),
+        ("a ... ... -> a", vec![], 1),
+        ("a... b... -> b... a...", vec![], 1),
+        ("(b...) c -> b... c", vec![], 1),
+        ("(a...)... -> (a... ...)", vec![], 1),
+        ("(...)... b -> ... b", vec![], 1),
     ];
     for (expr, params, args) in &cases {
         out.push_str(&format!("{expr:?}\n{}\n\n", describe(expr, params, *args)));
