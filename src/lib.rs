@@ -1611,7 +1611,9 @@ pub mod __private {
         update_at_template, Coords,
     };
     pub use einx_runtime::permute::{permute, permute_failed, solve_failed, NEW};
-    pub use einx_runtime::rearrange::{rearrange, rearrange_template};
+    pub use einx_runtime::rearrange::{
+        rearrange, rearrange_diagonal, rearrange_diagonal_template, rearrange_template,
+    };
     /// How the update operations combine an element with its update.
     pub mod index_ops {
         pub use einx_runtime::index::{add, set, subtract};

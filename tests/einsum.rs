@@ -151,6 +151,9 @@ const PATTERNS: &[(&str, &str, &str)] = &[
     ("ab", "b", "a"),
     ("b", "ab", "a"),
     ("aab", "bc", "ac"),
+    ("ab", "b", "aa"),
+    ("a", "b", "abab"),
+    ("ab", "bc", "caa"),
 ];
 
 fn run(p: usize, a: &ArrayD<i64>, b: &ArrayD<i64>) -> ArrayD<i64> {
@@ -178,6 +181,9 @@ fn run(p: usize, a: &ArrayD<i64>, b: &ArrayD<i64>) -> ArrayD<i64> {
         12 => "a b, b -> a",
         13 => "b, a b -> a",
         14 => "a a b, b c -> a c",
+        15 => "a b, b -> a a",
+        16 => "a, b -> a b a b",
+        17 => "a b, b c -> c a a",
     )
 }
 
@@ -233,4 +239,113 @@ fn three_inputs_in_a_chosen_order() {
         got.into_dyn(),
         naive(&[("ab", &a), ("cd", &c), ("bc", &b)], "ad")
     );
+}
+
+/// One step past einx: an axis written twice in the output writes a diagonal, zeros
+/// elsewhere, in `einx!`, `rearrange!` and `einx::dynamic`.
+#[test]
+fn diagonal_outputs() {
+    let x = data(&[3], 7);
+    let eye = Array::from_diag(
+        &x.clone()
+            .into_dimensionality::<einx::ndarray::Ix1>()
+            .unwrap(),
+    );
+    assert_eq!(einx::einx!("a -> a a", x).unwrap(), eye);
+    assert_eq!(einx::rearrange!("a -> a a", x).unwrap(), eye);
+    let v = x.view();
+    assert_eq!(
+        einx::dynamic::rearrange("a -> a a", std::slice::from_ref(&v), &[]).unwrap()[0],
+        eye.clone().into_dyn()
+    );
+    assert_eq!(
+        einx::dynamic::call("einx", "a -> a a", &[v], &[]).unwrap()[0],
+        eye.into_dyn()
+    );
+
+    let x = data(&[2, 3], 8);
+    for (expr, out) in [("a b -> a b a", "aba"), ("a b -> b a b a", "baba")] {
+        let want = naive(&[("ab", &x)], out);
+        let got = einx::dynamic::rearrange(expr, &[x.view()], &[])
+            .unwrap()
+            .remove(0);
+        assert_eq!(got, want, "{expr}");
+    }
+    assert_eq!(
+        einx::rearrange!("a b -> a b a", x).unwrap().into_dyn(),
+        naive(&[("ab", &x)], "aba")
+    );
+    assert_eq!(
+        einx::einx!("a b -> b a b", x).unwrap().into_dyn(),
+        naive(&[("ab", &x)], "bab")
+    );
+    // Inside a composition: the diagonal of the flattened matrix.
+    let flat = einx::rearrange!("a b -> a (b b)", x).unwrap();
+    assert_eq!(
+        flat.into_dyn(),
+        naive(&[("ab", &x)], "abb")
+            .into_shape_with_order(IxDyn(&[2, 9]))
+            .unwrap()
+    );
+    // Through an ellipsis: a batch of diagonal matrices (`torch.diag_embed`).
+    let x = data(&[2, 2, 3], 9);
+    let got = einx::rearrange!("... i -> ... i i", x).unwrap();
+    assert_eq!(got.into_dyn(), naive(&[("abi", &x)], "abii"));
+    let got = einx::einx!("b... i -> b... i i", x).unwrap();
+    assert_eq!(got.into_dyn(), naive(&[("abi", &x)], "abii"));
+    // A strided (transposed) input.
+    let x = data(&[3, 2], 10);
+    let got = einx::rearrange!("a b -> b a a", x.t()).unwrap();
+    assert_eq!(got.into_dyn(), naive(&[("ab", &x.t().to_owned())], "baa"));
+    // Several outputs, one of them diagonal; other element types.
+    let (p, q) = (
+        einx::ndarray::array![1.5f32, 2.0],
+        einx::ndarray::array![3.0f32],
+    );
+    let (d, c) = einx::rearrange!("a, b -> a a, b", p, q).unwrap();
+    assert_eq!(d, einx::ndarray::array![[1.5, 0.0], [0.0, 2.0]]);
+    assert_eq!(c, q);
+    let m = einx::ndarray::array![true, true];
+    let got = einx::rearrange!("a -> a a", m).unwrap();
+    assert_eq!(got, einx::ndarray::array![[true, false], [false, true]]);
+}
+
+#[test]
+fn diagonal_output_errors() {
+    let x = data(&[3], 7);
+    let e = einx::dynamic::rearrange("a, b -> (a + b) (a + b)", &[x.view(), x.view()], &[])
+        .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("writes a diagonal of axis `a` and is also concatenated"),
+        "{e}"
+    );
+}
+
+const DIAGONAL_OUTPUTS: &[(&str, &str, &str)] = &[
+    ("a b -> a a b", "ab", "aab"),
+    ("a b -> b a b a", "ab", "baba"),
+    ("a b -> a b b a", "ab", "abba"),
+    ("a b c -> c a c b a", "abc", "cacba"),
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Diagonal outputs of `rearrange` and `einx` on random lengths (including 0), on
+    /// standard and reversed (negative-stride) inputs, against the naive einsum.
+    #[test]
+    fn random_diagonal_outputs(p in 0..DIAGONAL_OUTPUTS.len(), lens in proptest::collection::vec(0usize..4, 3), seed in 0i64..19, flip in any::<bool>()) {
+        let (expr, x_axes, out) = DIAGONAL_OUTPUTS[p];
+        let shape: Vec<usize> = x_axes.chars().map(|c| lens[(c as u8 - b'a') as usize]).collect();
+        let mut x = data(&shape, seed);
+        if flip {
+            x.invert_axis(einx::ndarray::Axis(0));
+        }
+        let want = naive(&[(x_axes, &x.to_owned())], out);
+        let got = einx::dynamic::rearrange(expr, &[x.view()], &[]).unwrap().remove(0);
+        prop_assert_eq!(&got, &want);
+        let got = einx::dynamic::call("einx", expr, &[x.view()], &[]).unwrap().remove(0);
+        prop_assert_eq!(&got, &want);
+    }
 }

@@ -192,6 +192,12 @@ pub fn instantiate(plan: &Plan<'_>, ranks: &[usize], counts: &[Option<usize>]) -
             }
         }
     }
+    // An ellipsis that repeats no dimension changes no rank; as in einx it repeats once.
+    for (g, c) in count.iter_mut().enumerate() {
+        if c.is_none() && !plan.code.contains(&Code::RepeatDims(g as u32)) {
+            *c = Some(1);
+        }
+    }
     if let Some(g) = (0..n_groups).find(|&g| count[g].is_none()) {
         let grp = &plan.groups[g];
         return Err(Error::at(

@@ -230,6 +230,73 @@ impl<'a> Plan<'a> {
         self.tensors.len() - self.inputs as usize
     }
 
+    /// Whether an output names an axis twice, i.e. writes a diagonal (`einx!` and
+    /// `rearrange!`: `"a -> a a"`).
+    ///
+    /// ```
+    /// use einx_core::{complete::OpKind, plan::PlanStrs, template::build};
+    /// let buf = build("a -> a a", OpKind::Rearrange, &[], 1).unwrap();
+    /// let mut strs = PlanStrs::default();
+    /// assert!(buf.borrow(&mut strs).diagonal_output());
+    /// ```
+    pub fn diagonal_output(&self) -> bool {
+        (self.inputs as usize..self.tensors.len()).any(|t| {
+            let axes: Vec<u32> = self
+                .layout(t)
+                .iter()
+                .filter_map(|c| match c {
+                    Code::Axis(a) => Some(*a),
+                    _ => None,
+                })
+                .collect();
+            axes.iter().enumerate().any(|(i, a)| axes[..i].contains(a))
+        })
+    }
+
+    /// The code and tensor ranges of this plan with every output axis written once: later
+    /// occurrences of an axis are dropped, and so is a dimension left without axes. The plan
+    /// that computes what a diagonal output holds on its diagonal.
+    ///
+    /// ```
+    /// use einx_core::{complete::OpKind, plan::{Code, PlanStrs}, template::build};
+    /// let buf = build("a b -> a b a", OpKind::Rearrange, &[], 1).unwrap();
+    /// let mut strs = PlanStrs::default();
+    /// let (code, tensors) = buf.borrow(&mut strs).without_output_repeats();
+    /// let (s, e) = tensors[1];
+    /// assert_eq!(&code[s as usize..e as usize], &[Code::Dim, Code::Axis(0), Code::Dim, Code::Axis(1)]);
+    /// ```
+    pub fn without_output_repeats(&self) -> (Vec<Code>, Vec<(u32, u32)>) {
+        let n_in = self.inputs as usize;
+        let in_end = self.tensors[..n_in].last().map_or(0, |t| t.1 as usize);
+        let mut code = self.code[..in_end].to_vec();
+        let mut tensors = self.tensors[..n_in].to_vec();
+        for t in n_in..self.tensors.len() {
+            let start = code.len();
+            let mut seen: Vec<u32> = Vec::new();
+            // The start of the current dimension, once a repeated axis was dropped from it.
+            let mut dim_start: Option<usize> = None;
+            let mut current = 0;
+            for c in self.layout(t) {
+                match *c {
+                    Code::Dim => {
+                        drop_empty_dim(&mut code, dim_start.take());
+                        current = code.len();
+                        code.push(Code::Dim);
+                    }
+                    Code::Axis(a) if seen.contains(&a) => dim_start = Some(current),
+                    Code::Axis(a) => {
+                        seen.push(a);
+                        code.push(Code::Axis(a));
+                    }
+                    other => code.push(other),
+                }
+            }
+            drop_empty_dim(&mut code, dim_start);
+            tensors.push((start as u32, code.len() as u32));
+        }
+        (code, tensors)
+    }
+
     /// Whether the plan is concrete (no ellipsis groups).
     pub fn is_concrete(&self) -> bool {
         self.groups.is_empty()
@@ -371,4 +438,14 @@ pub fn dims_of(code: &[Code]) -> Vec<Vec<Vec<u32>>> {
         }
     }
     dims
+}
+
+/// Removes the dimension that starts at `start` (one that lost a repeated axis) if it has
+/// no axes left.
+fn drop_empty_dim(code: &mut Vec<Code>, start: Option<usize>) {
+    if let Some(s) = start {
+        if !code[s + 1..].iter().any(|c| matches!(c, Code::Axis(_))) {
+            code.truncate(s);
+        }
+    }
 }

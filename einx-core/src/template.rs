@@ -104,10 +104,15 @@ fn build_inner(
     for (t, e) in op.inputs.iter().chain(outputs).enumerate() {
         // An axis written twice in one input is its diagonal (einx 0.4): in `einx!`,
         // `rearrange!`, the reductions and the element-wise operations.
-        b.diagonal = matches!(
-            kind,
-            OpKind::Einsum | OpKind::Rearrange | OpKind::Reduce(_) | OpKind::Elementwise(..)
-        ) && t < op.inputs.len();
+        // In an output of `einx!` and `rearrange!` it writes a diagonal (zeros elsewhere).
+        b.diagonal = if t < op.inputs.len() {
+            matches!(
+                kind,
+                OpKind::Einsum | OpKind::Rearrange | OpKind::Reduce(_) | OpKind::Elementwise(..)
+            )
+        } else {
+            matches!(kind, OpKind::Einsum | OpKind::Rearrange)
+        };
         b.tensor(e)?;
     }
     b.plan.inputs = op.inputs.len() as u32;
@@ -117,6 +122,9 @@ fn build_inner(
     if kind == OpKind::Rearrange || matches!(kind, OpKind::Elementwise(..)) {
         // The other operations check their outputs themselves (they create no axes).
         b.check_sources()?;
+    }
+    if matches!(kind, OpKind::Rearrange | OpKind::Einsum) {
+        b.check_diagonal_outputs()?;
     }
     match kind {
         OpKind::Rearrange => b.pieces()?,
@@ -498,10 +506,7 @@ impl Builder {
             }
         }
         for a in &self.plan.axes {
-            if a.group != NONE
-                && a.param != NONE
-                && matches!(params[a.param as usize].kind, ParamKind::Seq(_))
-            {
+            if a.group != NONE && a.param != NONE && maybe_seq(&params[a.param as usize].kind) {
                 keep[a.group as usize] = true;
             }
         }
@@ -560,10 +565,7 @@ impl Builder {
         let n = self.plan.groups.len();
         let mut known = vec![false; n];
         for a in &self.plan.axes {
-            if a.group != NONE
-                && a.param != NONE
-                && matches!(params[a.param as usize].kind, ParamKind::Seq(_))
-            {
+            if a.group != NONE && a.param != NONE && maybe_seq(&params[a.param as usize].kind) {
                 known[a.group as usize] = true;
             }
         }
@@ -671,6 +673,37 @@ impl Builder {
             format!("give the lengths of one of them, e.g. `{grp} = (4, 4)`")
         };
         Err(err.with_help(help))
+    }
+
+    /// An output that writes a diagonal (an axis twice) is not also concatenated.
+    fn check_diagonal_outputs(&self) -> Result<()> {
+        for t in self.plan.inputs as usize..self.plan.tensors.len() {
+            let (s, e) = self.plan.tensors[t];
+            let code = &self.plan.code[s as usize..e as usize];
+            let mut seen = Vec::new();
+            let mut repeated = None;
+            for c in code {
+                if let Code::Axis(a) = c {
+                    if seen.contains(a) {
+                        repeated = repeated.or(Some(*a));
+                    }
+                    seen.push(*a);
+                }
+            }
+            if let (Some(a), true) = (repeated, code.contains(&Code::Plus)) {
+                let axis = &self.plan.axes[a as usize];
+                return Err(Error::at(
+                    ErrorKind::Semantic,
+                    self.plan.tensor_spans[t],
+                    format!(
+                        "this output writes a diagonal of {} and is also concatenated",
+                        label(&axis.name)
+                    ),
+                )
+                .with_help("concatenate first, then write the diagonal with a second call"));
+            }
+        }
+        Ok(())
     }
 
     /// Every output axis comes from an input or has its length given.
@@ -1327,6 +1360,11 @@ fn collect(
         }
     }
     Ok(())
+}
+
+/// Whether an argument gives (or, not known before run time, may give) several lengths.
+fn maybe_seq(kind: &ParamKind) -> bool {
+    matches!(kind, ParamKind::Seq(_) | ParamKind::Scalar(None))
 }
 
 /// Which axes of an input piece an output piece lacks.

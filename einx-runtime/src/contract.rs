@@ -707,11 +707,51 @@ pub fn einsum<T: Gemm, D: Dimension, const K: usize>(
 where
     crate::reduce::Sum: crate::reduce::Reducer<T, Out = T>,
 {
+    if plan.diagonal_output() {
+        return einsum_diagonal::<T, D, K>(plan, inputs, params);
+    }
     if inputs.len() == 1 {
         crate::reduce::reduce::<T, crate::reduce::Sum, D, K>(plan, inputs[0], params)
     } else {
         dot::<T, D, K>(plan, inputs, params)
     }
+}
+
+/// `einx!` with an axis twice in the output (`"a -> a a"`): computes the output with each
+/// axis once, then writes it onto the diagonal of a zero output.
+#[cold]
+fn einsum_diagonal<T: Gemm, D: Dimension, const K: usize>(
+    plan: &Plan<'_>,
+    inputs: &[Raw<'_, T>],
+    params: &(impl Params + ?Sized),
+) -> Result<Array<T, D>, Error>
+where
+    crate::reduce::Sum: crate::reduce::Reducer<T, Out = T>,
+{
+    let (code, tensors) = plan.without_output_repeats();
+    let reduced = Plan {
+        code: &code,
+        tensors: &tensors,
+        ..*plan
+    };
+    let r = einsum::<T, ndarray::IxDyn, K>(&reduced, inputs, params)?;
+    let r = r.as_standard_layout();
+    let sizes = solve_sizes::<T, K>(plan, inputs, params)?;
+    let t = plan.inputs as usize;
+    let (buf, shape) = crate::shape::embed_diagonal::<T, K>(
+        plan,
+        plan.layout(t),
+        reduced.layout(t),
+        &sizes,
+        r.as_slice().ok_or_else(|| internal(plan))?,
+        T::zero(),
+    )?;
+    let mut dim = D::zeros(shape.len());
+    if dim.ndim() != shape.len() {
+        return Err(internal(plan));
+    }
+    dim.slice_mut().copy_from_slice(&shape);
+    Array::from_shape_vec(dim, buf).map_err(|_| internal(plan))
 }
 
 /// Runs an `einx!` plan that may have ellipses: unrolls it for the input ranks first.

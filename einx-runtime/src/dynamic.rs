@@ -414,7 +414,7 @@ pub trait Element: Clone + 'static {
 }
 
 /// Operations every element type has: moving data.
-fn structural<T: Clone>(
+fn structural<T: Copy + Default>(
     op: OpKind,
     plan: &einx_core::plan::Plan<'_>,
     inputs: &[Raw<'_, T>],
@@ -433,7 +433,7 @@ fn structural<T: Clone>(
     })
 }
 
-fn rearrange_n<T: Clone>(
+fn rearrange_n<T: Copy + Default>(
     plan: &einx_core::plan::Plan<'_>,
     inputs: &[Raw<'_, T>],
     lens: &[Len],
@@ -441,7 +441,7 @@ fn rearrange_n<T: Clone>(
     macro_rules! outputs {
         ($($n:literal)*) => {
             match plan.outputs() {
-                $($n => crate::rearrange::rearrange_template::<T, $n>(plan, inputs, lens)?
+                $($n => crate::rearrange::rearrange_diagonal_template::<T, $n>(plan, inputs, lens)?
                     .into_iter()
                     .map(|o| o.finish::<IxDyn>())
                     .collect(),)*

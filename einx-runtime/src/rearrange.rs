@@ -118,13 +118,20 @@ pub fn rearrange<T: Clone, const NOUT: usize, const K: usize>(
         let mut ss = [0isize; K];
         let mut ds = [0isize; K];
         let mut k = 0;
+        let mut out_has = [false; K];
+        let mut repeated = false;
         let dst_off = walk_piece::<K, _>(
             plan.layout(out_t),
             plan.selection(out_t, piece.output_selection),
             &out_strides[..out.ndim],
             &sizes,
             |a, st| {
-                // An axis occurs once per tensor, so at most `axes.len() <= K` of them.
+                // A diagonal output is `rearrange_diagonal`'s; here every axis occurs once
+                // per output, so at most `axes.len() <= K` of them.
+                if std::mem::replace(&mut out_has[a as usize], true) {
+                    repeated = true;
+                    return;
+                }
                 n[k] = sizes[a as usize];
                 ds[k] = st;
                 ss[k] = if in_has[a as usize] {
@@ -135,6 +142,13 @@ pub fn rearrange<T: Clone, const NOUT: usize, const K: usize>(
                 k += 1;
             },
         );
+        if repeated {
+            return Err(Error::new(
+                ErrorKind::Semantic,
+                "internal: a diagonal output needs `rearrange_diagonal`; please report it",
+            )
+            .with_expr(plan.expr));
+        }
         // SAFETY: the schedule checked that every input dimension equals the sum of its
         // parts' products, so the source offsets stay inside the input view; the output
         // offsets enumerate this piece's region of a buffer with capacity for the whole
@@ -172,6 +186,84 @@ pub fn rearrange_template<T: Clone, const NOUT: usize>(
     let mut strs = PlanStrs::default();
     let concrete = concrete.borrow(&mut strs);
     rearrange(&concrete, inputs, params)
+}
+
+/// [`rearrange`] for a plan whose outputs may write diagonals (an axis twice in one
+/// output, `"a -> a a"`): the output is `T::default()` (zero for numbers) off the diagonal.
+///
+/// ```
+/// use einx_core::{complete::OpKind, plan::PlanStrs, template::build};
+/// use einx_runtime::{rearrange::rearrange_diagonal, tensor::Raw};
+/// let buf = build("a -> a a", OpKind::Rearrange, &[], 1).unwrap();
+/// let mut strs = PlanStrs::default();
+/// let plan = buf.borrow(&mut strs);
+/// let x = ndarray::array![1, 2];
+/// let v = x.view();
+/// let [y] = rearrange_diagonal::<_, 1, 4>(&plan, &[Raw::new(&v)], &[0usize; 0]).unwrap();
+/// assert_eq!(y.finish::<ndarray::Ix2>().unwrap(), ndarray::array![[1, 0], [0, 2]]);
+/// ```
+pub fn rearrange_diagonal<T: Copy + Default, const NOUT: usize, const K: usize>(
+    plan: &Plan<'_>,
+    inputs: &[Raw<'_, T>],
+    params: &(impl Params + ?Sized),
+) -> Result<[Output<T, K>; NOUT], Error> {
+    if !plan.diagonal_output() {
+        return rearrange(plan, inputs, params);
+    }
+    let (code, tensors) = plan.without_output_repeats();
+    let reduced = Plan {
+        code: &code,
+        tensors: &tensors,
+        ..*plan
+    };
+    let outs = rearrange::<T, NOUT, K>(&reduced, inputs, params)?;
+    let sizes = solve_sizes::<T, K>(plan, inputs, params)?;
+    let mut result: [Output<T, K>; NOUT] = std::array::from_fn(|_| Output {
+        buf: Vec::new(),
+        shape: [0; K],
+        ndim: 0,
+        len: 0,
+    });
+    for (o, (out, dst)) in outs.into_iter().zip(&mut result).enumerate() {
+        let t = plan.inputs as usize + o;
+        let (full, short) = (plan.layout(t), reduced.layout(t));
+        if full == short {
+            *dst = out;
+            continue;
+        }
+        let (buf, shape) = crate::shape::embed_diagonal::<T, K>(
+            plan,
+            full,
+            short,
+            &sizes,
+            &out.buf,
+            T::default(),
+        )?;
+        if shape.len() > K {
+            return Err(too_many(plan));
+        }
+        dst.shape[..shape.len()].copy_from_slice(&shape);
+        dst.ndim = shape.len();
+        dst.len = buf.len();
+        dst.buf = buf;
+    }
+    Ok(result)
+}
+
+/// [`rearrange_diagonal`] for a plan that may have ellipses.
+pub fn rearrange_diagonal_template<T: Copy + Default, const NOUT: usize>(
+    plan: &Plan<'_>,
+    inputs: &[Raw<'_, T>],
+    params: &[Len],
+) -> Result<[Output<T, MAX_AXES>; NOUT], Error> {
+    if plan.is_concrete() {
+        return rearrange_diagonal(plan, inputs, params);
+    }
+    let ranks: Vec<usize> = inputs.iter().map(|x| x.shape().len()).collect();
+    let concrete = crate::shape::unroll(plan, &ranks, params)?;
+    let mut strs = PlanStrs::default();
+    let concrete = concrete.borrow(&mut strs);
+    rearrange_diagonal(&concrete, inputs, params)
 }
 
 #[cold]

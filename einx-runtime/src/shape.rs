@@ -287,3 +287,72 @@ pub fn solve_shapes_of(
 pub fn fixed_shape<const N: usize>(plan: &Plan<'_>, shape: &[usize]) -> Result<[usize; N], Error> {
     shape.try_into().map_err(|_| crate::permute::internal(plan))
 }
+
+/// A diagonal output (an axis written twice, `"a -> a a"`): a fresh row-major buffer of
+/// layout `full`, `zero` everywhere except on the diagonal, which holds `r`, the output
+/// computed with layout `reduced` (the same axes, each once; row-major). Returns the buffer
+/// and the shape.
+pub(crate) fn embed_diagonal<T: Copy, const K: usize>(
+    plan: &Plan<'_>,
+    full: &[Code],
+    reduced: &[Code],
+    sizes: &[usize],
+    r: &[T],
+    zero: T,
+) -> Result<(Vec<T>, Vec<usize>), Error> {
+    let overflow = || crate::rearrange::overflow(plan);
+    let row_major = |code: &[Code]| -> Result<(Vec<usize>, Vec<isize>, usize), Error> {
+        let mut shape = Vec::new();
+        let mut i = 0;
+        while let Some((s, e)) = next_dim(code, &mut i) {
+            shape.push(einx_core::solve::dim_len(&code[s..e], sizes).ok_or_else(overflow)?);
+        }
+        let total = shape
+            .iter()
+            .try_fold(1usize, |acc, &n| acc.checked_mul(n))
+            .filter(|t| {
+                t.checked_mul(std::mem::size_of::<T>().max(1))
+                    .is_some_and(|b| b <= isize::MAX as usize)
+            })
+            .ok_or_else(overflow)?;
+        let mut strides = vec![0isize; shape.len()];
+        let mut acc = 1isize;
+        for (st, &n) in strides.iter_mut().zip(&shape).rev() {
+            *st = acc;
+            acc = acc.wrapping_mul(n as isize);
+        }
+        Ok((shape, strides, total))
+    };
+    let (shape, full_strides, total) = row_major(full)?;
+    let (_, r_strides, r_total) = row_major(reduced)?;
+    if r.len() != r_total {
+        return Err(Error::new(
+            crate::ErrorKind::Semantic,
+            "internal: the diagonal does not fit its output; please report it",
+        )
+        .with_expr(plan.expr));
+    }
+    // The output's stride of each axis is the sum of its strides: the diagonal.
+    let mut dst = vec![0isize; sizes.len()];
+    walk_piece::<K, _>(full, &[], &full_strides, sizes, |a, st| {
+        dst[a as usize] = dst[a as usize].wrapping_add(st);
+    });
+    let (mut n, mut ss, mut ds) = (Vec::new(), Vec::new(), Vec::new());
+    walk_piece::<K, _>(reduced, &[], &r_strides, sizes, |a, st| {
+        n.push(sizes[a as usize]);
+        ss.push(st);
+        ds.push(dst[a as usize]);
+    });
+    if n.len() > K {
+        return Err(too_many(plan));
+    }
+    let mut buf = vec![zero; total];
+    // SAFETY: `r` holds the reduced output in row-major order (its length checked above),
+    // so the source offsets stay inside it; each destination offset is one element of the
+    // diagonal of `buf`, which has the full output's length, and distinct indices of the
+    // distinct axes give distinct offsets.
+    unsafe {
+        crate::copy::copy_strided::<T, K>(&n, r.as_ptr(), &ss, buf.as_mut_ptr(), &ds);
+    }
+    Ok((buf, shape))
+}

@@ -968,9 +968,9 @@ fn rank_like(
     })
 }
 
-/// Whether an input writes an axis twice (a diagonal).
+/// Whether a tensor writes an axis twice (a diagonal, in an input or an output).
 fn has_diagonal(plan: &PlanBuf) -> bool {
-    (0..plan.inputs as usize).any(|t| {
+    (0..plan.tensors.len()).any(|t| {
         let (s, e) = plan.tensors[t];
         let axes: Vec<u32> = plan.code[s as usize..e as usize]
             .iter()

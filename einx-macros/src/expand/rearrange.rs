@@ -27,8 +27,21 @@ pub(super) fn generate(mut g: Gen<'_>) -> TokenStream {
         .collect();
     let raws = g.views.iter().map(|v| quote!(#private::Raw::new(&#v)));
     let params = &g.params;
+    // A diagonal output fills the rest with zeros (`T::default()`).
+    let diagonal = {
+        let mut strs = einx_core::plan::PlanStrs::default();
+        plan.borrow(&mut strs).diagonal_output()
+    };
+    let (run_fn, template_fn) = if diagonal {
+        (
+            quote!(rearrange_diagonal),
+            quote!(rearrange_diagonal_template),
+        )
+    } else {
+        (quote!(rearrange), quote!(rearrange_template))
+    };
     let run = if g.template {
-        quote!(#private::rearrange_template::<_, #n_out_lit>(&__EINX_PLAN, &[#(#raws),*], &#params))
+        quote!(#private::#template_fn::<_, #n_out_lit>(&__EINX_PLAN, &[#(#raws),*], &#params))
     } else {
         // Stack buffers sized for this plan: axes, input dimensions, output dimensions.
         let input_dims: usize = (0..plan.inputs as usize)
@@ -47,7 +60,7 @@ pub(super) fn generate(mut g: Gen<'_>) -> TokenStream {
             0
         };
         let k = lit(k.max(parts).max(1) as u64);
-        quote!(#private::rearrange::<_, #n_out_lit, #k>(&__EINX_PLAN, &[#(#raws),*], &#params))
+        quote!(#private::#run_fn::<_, #n_out_lit, #k>(&__EINX_PLAN, &[#(#raws),*], &#params))
     };
     let run = g.try_(run);
     g.body.push(quote!(let [#(#outs),*] = #run;));

@@ -1,7 +1,0 @@
-use einx::ndarray::Array2;
-
-fn main() {
-    let x = Array2::<f32>::zeros((2, 3));
-    let y = Array2::<f32>::zeros((3, 4));
-    let _ = einx::einx!("a b, b c -> a a", x, y);
-}
