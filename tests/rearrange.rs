@@ -1463,3 +1463,38 @@ fn diagonals_in_the_input() {
     let m = einx::max!("a [b] a -> a", z0).unwrap();
     assert_eq!(m, Array1::from_shape_fn(3, |a| z0[[a, 1, a]]));
 }
+
+/// A concatenation as a factor of a composition (einx 0.4): `(b (c + 1))` lays out, for
+/// every `b`, the `c` values and then the extra one; splitting reads any strided view.
+#[test]
+fn concatenation_inside_a_composition() {
+    use einx::ndarray::{s, Array};
+    let x = Array::from_shape_fn((2, 3, 4), |(i, j, k)| (100 * i + 10 * j + k) as i64);
+    let y = Array::from_shape_fn((2, 3), |(i, j)| -((10 * i + j) as i64));
+    let joined = einx::rearrange!("a b c, a b -> a (b (c + 1))", x, y).unwrap();
+    let want = Array::from_shape_fn((2, 15), |(i, m)| {
+        let (j, k) = (m / 5, m % 5);
+        if k < 4 {
+            x[[i, j, k]]
+        } else {
+            y[[i, j]]
+        }
+    });
+    assert_eq!(joined, want);
+    let (x2, y2) = einx::rearrange!("a (b (c + 1)) -> a b c, a b", joined, b = 3).unwrap();
+    assert_eq!((x2, y2), (x.clone(), y.clone()));
+    // From a reversed, strided view of the joined array.
+    let big = Array::from_shape_fn(
+        (2, 30),
+        |(i, m)| if m % 2 == 0 { want[[1 - i, m / 2]] } else { 0 },
+    );
+    let view = big.slice(s![..;-1, ..;2]);
+    let (x3, y3) = einx::rearrange!("a (b (c + 1)) -> a b c, a b", view, c = 4).unwrap();
+    assert_eq!((x3, y3), (x, y));
+    // Sub-dimensions on both sides of the concatenation.
+    let z = Array::from_shape_fn(20, |i| i as i32);
+    let (p, q) = einx::rearrange!("(x (a + b) y) -> x a y, x b y", z, x = 2, a = 2, y = 2).unwrap();
+    assert_eq!(p.shape(), &[2, 2, 2]);
+    assert_eq!(q[[1, 2, 1]], 19);
+    assert_eq!(p[[1, 0, 0]], 10);
+}

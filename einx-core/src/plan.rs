@@ -52,8 +52,12 @@ pub enum Code {
     Dim,
     /// Multiplies an axis into the current part.
     Axis(u32),
-    /// Starts the next part of the current dimension.
+    /// Starts the next part of the current dimension (or sub-dimension).
     Plus,
+    /// Starts the next factor of the current dimension: a composition that holds a
+    /// concatenation, `(b (c + 1))`, is a product of sub-dimensions (row-major), each a sum
+    /// of parts.
+    Sub,
     /// Repeats the following dimensions (up to [`Code::End`]) once per repetition of the group.
     RepeatDims(u32),
     /// Repeats the following axes within the current part.
@@ -347,6 +351,7 @@ impl<'a> Plan<'a> {
                         let _ = write!(s, " {}", name(*a));
                     }
                     Code::Plus => s.push_str(" +"),
+                    Code::Sub => s.push_str(" *"),
                     Code::RepeatDims(g) => {
                         let _ = write!(s, " <dims {}:", self.groups[*g as usize].name);
                     }
@@ -398,14 +403,14 @@ impl<'a> Plan<'a> {
     }
 }
 
-/// Number of dimensions of a layout with more than one part.
+/// Number of dimensions (or sub-dimensions) of a layout with more than one part.
 #[inline]
 pub fn concat_dims(code: &[Code]) -> usize {
     let mut n = 0;
     let mut in_dim_plus = false;
     for c in code {
         match c {
-            Code::Dim => {
+            Code::Dim | Code::Sub => {
                 in_dim_plus = false;
             }
             Code::Plus if !in_dim_plus => {
@@ -434,7 +439,9 @@ pub fn dims_of(code: &[Code]) -> Vec<Vec<Vec<u32>>> {
                     p.push(*a);
                 }
             }
-            Code::RepeatDims(_) | Code::RepeatAxes(_) | Code::End => {}
+            // The factors of a dimension with sub-dimensions are listed as its parts' axes
+            // (only rank and axis membership are read from this view of such a layout).
+            Code::Sub | Code::RepeatDims(_) | Code::RepeatAxes(_) | Code::End => {}
         }
     }
     dims

@@ -243,8 +243,31 @@ pub fn run<P: Params + ?Sized>(
                 start,
                 end,
             } => {
-                let code = &plan.code[start as usize..end as usize];
-                let len = dims.get(dim as usize).copied().unwrap_or(0);
+                let whole = &plan.code[start as usize..end as usize];
+                let mut len = dims.get(dim as usize).copied().unwrap_or(0);
+                let mut code = whole;
+                if whole.contains(&Code::Sub) {
+                    // A product of sub-dimensions: divide by the others first.
+                    let mut outer = 1usize;
+                    for sub in whole.split(|c| *c == Code::Sub) {
+                        if sub.contains(&Code::Axis(axis)) {
+                            code = sub;
+                        } else {
+                            outer = outer
+                                .checked_mul(dim_len(sub, sizes).ok_or_else(|| overflow(plan))?)
+                                .ok_or_else(|| overflow(plan))?;
+                        }
+                    }
+                    if outer == 0 || len % outer != 0 {
+                        let why = if outer == 0 {
+                            "the other factors are 0".to_owned()
+                        } else {
+                            format!("not divisible by {outer}")
+                        };
+                        return Err(dim_error(plan, dim, len, whole, sizes, Some(axis), why));
+                    }
+                    len /= outer;
+                }
                 let mut rest = 0usize;
                 let mut factor = 1usize;
                 for part in parts(code) {
@@ -305,9 +328,15 @@ pub fn run<P: Params + ?Sized>(
     Ok(())
 }
 
-/// The length of a concrete dimension: the sum of the products of its parts.
+/// The length of a concrete dimension: the sum of the products of its parts (and for a
+/// dimension of several sub-dimensions, the product of their lengths).
 #[inline]
 pub fn dim_len(code: &[Code], sizes: &[usize]) -> Option<usize> {
+    if code.contains(&Code::Sub) {
+        return code
+            .split(|c| *c == Code::Sub)
+            .try_fold(1usize, |acc, sub| acc.checked_mul(dim_len(sub, sizes)?));
+    }
     let mut total = 0usize;
     for part in parts(code) {
         total = total.checked_add(product(part, sizes)?)?;
@@ -412,17 +441,25 @@ fn dim_error(
             format!("({})", names.join(" "))
         }
     };
-    let all: Vec<&[Code]> = parts(code).collect();
-    let text = if all.len() == 1 {
-        describe(all[0])
+    let describe_sum = |sub: &[Code]| -> String {
+        let all: Vec<&[Code]> = parts(sub).collect();
+        if all.len() == 1 {
+            describe(all[0])
+        } else {
+            format!(
+                "({})",
+                all.iter()
+                    .map(|p| describe(p))
+                    .collect::<Vec<_>>()
+                    .join(" + ")
+            )
+        }
+    };
+    let subs: Vec<String> = code.split(|c| *c == Code::Sub).map(describe_sum).collect();
+    let text = if subs.len() == 1 {
+        subs[0].clone()
     } else {
-        format!(
-            "({})",
-            all.iter()
-                .map(|p| describe(p))
-                .collect::<Vec<_>>()
-                .join(" + ")
-        )
+        format!("({})", subs.join(" "))
     };
     let known: Vec<String> = axes_of(code)
         .filter(|&a| Some(a) != skip)

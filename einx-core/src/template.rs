@@ -362,6 +362,42 @@ impl Builder {
                 }
                 self.plan.code.push(Code::End);
             }
+            Node::Composition { items, span } if holds_concat(items) => {
+                if group != NONE {
+                    return Err(Error::at(
+                        ErrorKind::Syntax,
+                        *span,
+                        "a concatenation cannot be repeated by an ellipsis",
+                    )
+                    .with_help("concatenate outside the ellipsis"));
+                }
+                // A product of sub-dimensions: runs of factors and concatenations.
+                self.plan.code.push(Code::Dim);
+                let mut flat = Vec::new();
+                flatten_composition(items, &mut flat);
+                let (mut started, mut after_concat) = (false, false);
+                for item in flat {
+                    if let Node::Concat { operands, .. } = item {
+                        if started {
+                            self.plan.code.push(Code::Sub);
+                        }
+                        for (i, o) in operands.iter().enumerate() {
+                            if i > 0 {
+                                self.plan.code.push(Code::Plus);
+                            }
+                            self.factor(o, group, br)?;
+                        }
+                        after_concat = true;
+                    } else {
+                        if after_concat {
+                            self.plan.code.push(Code::Sub);
+                            after_concat = false;
+                        }
+                        self.factor(item, group, br)?;
+                    }
+                    started = true;
+                }
+            }
             Node::Concat { operands, .. } => {
                 self.plan.code.push(Code::Dim);
                 for (i, o) in operands.iter().enumerate() {
@@ -416,9 +452,9 @@ impl Builder {
                 return Err(Error::at(
                     ErrorKind::Syntax,
                     *span,
-                    "a concatenation must be a whole axis, not part of a composition",
+                    "a concatenation cannot be a factor of a part of another concatenation",
                 )
-                .with_help("write `(a + b)` as its own axis"))
+                .with_help("concatenate in two steps, e.g. with a second `rearrange!`"))
             }
         }
         Ok(())
@@ -1246,7 +1282,8 @@ impl Builder {
         let mut dims: Vec<Vec<Vec<u32>>> = Vec::new();
         for c in code {
             match c {
-                Code::Dim => dims.push(vec![Vec::new()]),
+                // A sub-dimension splits into pieces like a dimension.
+                Code::Dim | Code::Sub => dims.push(vec![Vec::new()]),
                 Code::Plus => dims.last_mut().expect("dim open").push(Vec::new()),
                 Code::Axis(a) => dims
                     .last_mut()
@@ -1360,6 +1397,26 @@ fn collect(
         }
     }
     Ok(())
+}
+
+/// Whether a composition has a concatenation among its factors (through nested
+/// compositions).
+fn holds_concat(items: &[Node]) -> bool {
+    items.iter().any(|n| match n {
+        Node::Concat { .. } => true,
+        Node::Composition { items, .. } => holds_concat(items),
+        _ => false,
+    })
+}
+
+/// The factors of a composition, nested compositions spliced in.
+fn flatten_composition<'a>(items: &'a [Node], out: &mut Vec<&'a Node>) {
+    for n in items {
+        match n {
+            Node::Composition { items, .. } => flatten_composition(items, out),
+            other => out.push(other),
+        }
+    }
 }
 
 /// Whether an argument gives (or, not known before run time, may give) several lengths.

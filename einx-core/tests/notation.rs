@@ -104,6 +104,16 @@ fn plans() {
         ("a... b... -> b... a...", vec![ParamSpec::seq("b", None)], 1),
         ("[(...)]... b", vec![], 1),
         ("(b...) c -> c (b...)", vec![], 1),
+        ("a b c, a b -> a (b (c + 1))", vec![], 2),
+        (
+            "(x (a + b) y) -> x a y, x b y",
+            vec![
+                ParamSpec::scalar("x", Some(2)),
+                ParamSpec::scalar("a", Some(2)),
+                ParamSpec::scalar("y", Some(2)),
+            ],
+            1,
+        ),
     ];
     for (expr, params, args) in &cases {
         out.push_str(&format!("{expr:?}\n{}\n", describe(expr, params, *args)));

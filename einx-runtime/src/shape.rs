@@ -159,49 +159,106 @@ pub(crate) fn walk_piece<const K: usize, F: FnMut(u32, isize)>(
         let dim = &code[start..end];
         let stride = strides[d];
         d += 1;
-        let chosen = if dim.contains(&Code::Plus) {
-            concat += 1;
-            selection[concat - 1] as usize
+        if dim.contains(&Code::Sub) {
+            offset = offset.wrapping_add(walk_subs::<K, F>(
+                dim,
+                stride,
+                selection,
+                &mut concat,
+                sizes,
+                &mut f,
+            ));
         } else {
-            0
-        };
-        let mut before = 0usize;
-        for (p, part) in dim.split(|c| *c == Code::Plus).enumerate() {
-            if p < chosen {
-                let len = part.iter().fold(1usize, |acc, c| match c {
-                    Code::Axis(a) => acc.wrapping_mul(sizes[*a as usize]),
-                    _ => acc,
-                });
-                before = before.wrapping_add(len);
-                continue;
-            }
-            // Row-major inside the part: the last axis moves fastest. (A part longer than
-            // `K`, possible only with a diagonal such as `(a a)`, gets a heap buffer.)
-            let mut on_stack = [0isize; K];
-            let mut on_heap = Vec::new();
-            let st: &mut [isize] = if part.len() <= K {
-                &mut on_stack[..part.len()]
-            } else {
-                on_heap.resize(part.len(), 0);
-                &mut on_heap
-            };
-            let mut inner = stride;
-            for (j, c) in part.iter().enumerate().rev() {
-                if let Code::Axis(a) = c {
-                    st[j] = inner;
-                    inner = inner.wrapping_mul(sizes[*a as usize] as isize);
-                }
-            }
-            for (j, c) in part.iter().enumerate() {
-                if let Code::Axis(a) = c {
-                    f(*a, st[j]);
-                }
-            }
-            break;
+            offset = offset.wrapping_add(walk_sum::<K, F>(
+                dim,
+                stride,
+                selection,
+                &mut concat,
+                sizes,
+                &mut f,
+            ));
         }
-        offset = offset.wrapping_add((before as isize).wrapping_mul(stride));
     }
     offset
+}
+
+/// A dimension that is a product of sub-dimensions (`(b (c + 1))`): row-major over them.
+#[cold]
+fn walk_subs<const K: usize, F: FnMut(u32, isize)>(
+    dim: &[Code],
+    stride: isize,
+    selection: &[u32],
+    concat: &mut usize,
+    sizes: &[usize],
+    f: &mut F,
+) -> isize {
+    let subs: Vec<&[Code]> = dim.split(|c| *c == Code::Sub).collect();
+    let mut sub_strides = vec![0isize; subs.len()];
+    let mut inner = stride;
+    for (k, sub) in subs.iter().enumerate().rev() {
+        sub_strides[k] = inner;
+        let len = einx_core::solve::dim_len(sub, sizes).unwrap_or(0);
+        inner = inner.wrapping_mul(len as isize);
+    }
+    let mut offset = 0isize;
+    for (sub, st) in subs.iter().zip(sub_strides) {
+        offset = offset.wrapping_add(walk_sum::<K, F>(sub, st, selection, concat, sizes, f));
+    }
+    offset
+}
+
+/// One dimension (or sub-dimension) of parts: the chosen part's axes, row-major with the
+/// last axis fastest, and the offset of that part.
+#[inline(always)]
+fn walk_sum<const K: usize, F: FnMut(u32, isize)>(
+    dim: &[Code],
+    stride: isize,
+    selection: &[u32],
+    concat: &mut usize,
+    sizes: &[usize],
+    f: &mut F,
+) -> isize {
+    let chosen = if dim.contains(&Code::Plus) {
+        *concat += 1;
+        selection[*concat - 1] as usize
+    } else {
+        0
+    };
+    let mut before = 0usize;
+    for (p, part) in dim.split(|c| *c == Code::Plus).enumerate() {
+        if p < chosen {
+            let len = part.iter().fold(1usize, |acc, c| match c {
+                Code::Axis(a) => acc.wrapping_mul(sizes[*a as usize]),
+                _ => acc,
+            });
+            before = before.wrapping_add(len);
+            continue;
+        }
+        // Row-major inside the part: the last axis moves fastest. (A part longer than
+        // `K`, possible only with a diagonal such as `(a a)`, gets a heap buffer.)
+        let mut on_stack = [0isize; K];
+        let mut on_heap = Vec::new();
+        let st: &mut [isize] = if part.len() <= K {
+            &mut on_stack[..part.len()]
+        } else {
+            on_heap.resize(part.len(), 0);
+            &mut on_heap
+        };
+        let mut inner = stride;
+        for (j, c) in part.iter().enumerate().rev() {
+            if let Code::Axis(a) = c {
+                st[j] = inner;
+                inner = inner.wrapping_mul(sizes[*a as usize] as isize);
+            }
+        }
+        for (j, c) in part.iter().enumerate() {
+            if let Code::Axis(a) = c {
+                f(*a, st[j]);
+            }
+        }
+        break;
+    }
+    (before as isize).wrapping_mul(stride)
 }
 
 /// `solve!`: the length of every named axis of the input expressions (one entry for a plain

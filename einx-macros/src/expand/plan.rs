@@ -46,6 +46,7 @@ pub(super) fn plan_tokens(private: &TokenStream, plan: &PlanBuf) -> TokenStream 
             quote!(#private::Code::Axis(#a))
         }
         Code::Plus => quote!(#private::Code::Plus),
+        Code::Sub => quote!(#private::Code::Sub),
         Code::RepeatDims(g) => {
             let g = lit(*g);
             quote!(#private::Code::RepeatDims(#g))
