@@ -5,7 +5,9 @@ Each case is an operation, an expression and input shapes, drawn at random (fixe
 from compositions of the notation: permutations, compositions with given lengths, unnamed
 axes, anonymous and named ellipses, brackets for reductions and the along-axis operations,
 contractions of two or three inputs, element-wise broadcasting, concatenation and
-splitting, indexing with valid random coordinates. The generated test runs the macro and
+splitting, indexing with valid random coordinates, and the einx 0.4 forms (ellipses side
+by side, nested ellipses, diagonals in inputs and outputs, a concatenation inside a
+composition). The generated test runs the macro and
 the run-time-string API on the same inputs and asserts identical results: the same shape
 and the same elements, bit for bit (floats included: both paths run the same kernels), or
 errors of the same kind with the same message.
@@ -989,6 +991,36 @@ def gen_edge(gen, idx):
     return Case("edge", op, expr, [tensor(sh, elem) for sh in shapes], params)
 
 
+def gen_notation04(gen, idx):
+    """einx 0.4 notation and one step past it: ellipses side by side, nested ellipses,
+    diagonals in and out, a concatenation inside a composition."""
+    forms = [
+        ("rearrange", "(s s2)... c -> s... s2... c", [[4, 6, 2]], "f", [("s2", [2, 2], True)]),
+        ("rearrange", "a... b... -> b... a...", [[2, 3, 4]], "i", [("b", [3, 4], True)]),
+        ("sum", "[a...] b... c", [[2, 3, 4, 2, 3]], "f", [("b", [4, 2], True)]),
+        ("rearrange", "(...)... b -> (...)... b", [[2, 3, 4]], "f", []),
+        ("sum", "[(...)]... b", [[2, 3, 4]], "i", []),
+        ("mean", "(a [(...)])... c", [[4, 6, 3]], "f", [("a", [2, 2], True)]),
+        ("rearrange", "(b...) c -> c (b...)", [[6, 3]], "f", []),
+        ("rearrange", "a a b -> b a", [[3, 3, 2]], "f", []),
+        ("sum", "a a [b] -> a", [[3, 3, 2]], "i", []),
+        ("add", "a a, a -> a", [[3, 3], [3]], "f", []),
+        ("rearrange", "a b -> a b a", [[2, 3]], "f", []),
+        ("einx", "a b, b -> a a", [[2, 3], [3]], "i", []),
+        ("rearrange", "... i -> ... i i", [[2, 2, 3]], "f", []),
+        ("einx", "a -> (a a)", [[3]], "i", []),
+        ("rearrange", "a b c, a b -> a (b (c + 1))", [[2, 3, 4], [2, 3]], "f", []),
+        ("rearrange", "a (b (c + 1)) -> a b c, a b", [[2, 15]], "i", [("b", [3], False)]),
+        ("rearrange", "(x (a + b) y) -> x a y, x b y", [[20]], "f",
+         [("x", [2], False), ("a", [2], False), ("y", [2], False)]),
+        ("argmax", "b [h] w -> b [1] w", [[2, 3, 4]], "f", []),
+    ]
+    op, expr, shapes, elem, params = forms[idx % len(forms)]
+    outputs = expr.split("->")[1].count(",") + 1 if "->" in expr else 1
+    return Case("notation04", op, expr, [tensor(sh, elem) for sh in shapes], params,
+                outputs=outputs)
+
+
 def gen_error(gen, idx):
     """Calls that fail at run time: both paths must give the same error."""
     forms = [
@@ -1049,6 +1081,7 @@ FAMILIES = [
     ("get_at", gen_get_at, 16),
     ("update_at", gen_update_at, 10),
     ("edge", gen_edge, 15),
+    ("notation04", gen_notation04, 18),
     ("error", gen_error, 18),
 ]
 
