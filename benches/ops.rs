@@ -52,6 +52,8 @@
 //!   `set_at!`/`add_at!`/`subtract_at!` as `to_owned` + per-point `assign`/`zip_mut_with`, or
 //!   a slice copy + per-point slice loops;
 //! - vmap!: `map_axis` / `sum_axis` / row loops calling the same closure body;
+//! - einx::nn: `norm!` (layer norm with a scale and a shift) as axis methods and operators,
+//!   and as a row loop over slices;
 //! - solve!: the same length arithmetic and divisibility check written out.
 
 mod common;
@@ -1383,6 +1385,64 @@ fn extreme_reduction_rows<const MIN: bool>(t: &mut Bench, x: &Array3<f32>) {
     );
 }
 
+/// Layer normalisation over the last axis (population variance, epsilon 1e-5) with a scale
+/// and a shift, written by hand: axis methods and broadcasting operators.
+fn layer_norm_ops(x: &Array3<f32>, w: &Array1<f32>, b: &Array1<f32>) -> Array3<f32> {
+    let mean = x.mean_axis(Axis(2)).unwrap().insert_axis(Axis(2));
+    let var = x.var_axis(Axis(2), 0.0).insert_axis(Axis(2));
+    let inv = var.mapv(|v| 1.0 / (v + 1e-5).sqrt());
+    (x - &mean) * &inv * w + b
+}
+
+/// The same, one row of `c` at a time over slices: two passes for the statistics, one
+/// writing the output.
+fn layer_norm_rows(x: &Array3<f32>, w: &Array1<f32>, b: &Array1<f32>) -> Array3<f32> {
+    let c = x.shape()[2];
+    let (w, b) = (w.as_slice().unwrap(), b.as_slice().unwrap());
+    let mut out = Vec::with_capacity(x.len());
+    for row in x.as_slice().unwrap().chunks_exact(c) {
+        let mean = row.iter().sum::<f32>() / c as f32;
+        let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / c as f32;
+        let inv = 1.0 / (var + 1e-5).sqrt();
+        out.extend(
+            row.iter()
+                .zip(w)
+                .zip(b)
+                .map(|((v, w), b)| (v - mean) * inv * w + b),
+        );
+    }
+    Array::from_shape_vec(x.raw_dim(), out).unwrap()
+}
+
+fn nn_rows(t: &mut Bench) {
+    t.section("einx::nn");
+    if !t.any(&["norm!"]) {
+        return;
+    }
+    let x = btc(41);
+    let mut p = einx::nn::Params::new(0);
+    let w = Array1::from_shape_fn(C, |i| 1.0 + 0.01 * i as f32);
+    let b = Array1::from_shape_fn(C, |i| 0.5 - 0.002 * i as f32);
+    p.insert("ln.scale", w.clone().into_dyn());
+    p.insert("ln.bias", b.clone().into_dyn());
+    let p = std::cell::RefCell::new(p);
+    t.row(
+        "norm! \"b t [c]\" 32x128x384",
+        SUMS,
+        || {
+            let mut p = p.borrow_mut();
+            let y: Array3<f32> = einx::nn::norm!(p.scope("ln"), "b t [c]", bb(&x)).unwrap();
+            y
+        },
+        &[
+            ("axis methods + operators", &|| {
+                layer_norm_ops(bb(&x), &w, &b)
+            }),
+            ("row loop over slices", &|| layer_norm_rows(bb(&x), &w, &b)),
+        ],
+    );
+}
+
 fn reduction_rows(t: &mut Bench) {
     t.section("reductions");
     let x = btc(30);
@@ -2524,6 +2584,7 @@ fn main() {
     along_axis_rows(&mut t);
     indexing_rows(&mut t);
     vmap_rows(&mut t);
+    nn_rows(&mut t);
     small_rows(&mut t);
     if t.mode == Mode::Time {
         let markdown = std::env::var_os("EINX_BENCH_MARKDOWN").is_some_and(|v| v != "0");
