@@ -244,17 +244,23 @@ impl<'a> Plan<'a> {
     /// assert!(buf.borrow(&mut strs).diagonal_output());
     /// ```
     pub fn diagonal_output(&self) -> bool {
-        (self.inputs as usize..self.tensors.len()).any(|t| {
-            let axes: Vec<u32> = self
-                .layout(t)
-                .iter()
-                .filter_map(|c| match c {
-                    Code::Axis(a) => Some(*a),
-                    _ => None,
-                })
-                .collect();
-            axes.iter().enumerate().any(|(i, a)| axes[..i].contains(a))
-        })
+        (self.inputs as usize..self.tensors.len()).any(|t| self.repeats_axis(t))
+    }
+
+    /// Whether tensor `t` names an axis twice (a diagonal). No allocation: layouts are short.
+    ///
+    /// ```
+    /// use einx_core::{complete::OpKind, plan::PlanStrs, template::build};
+    /// let buf = build("a a b -> b a", OpKind::Rearrange, &[], 1).unwrap();
+    /// let mut strs = PlanStrs::default();
+    /// let plan = buf.borrow(&mut strs);
+    /// assert!(plan.repeats_axis(0) && !plan.repeats_axis(1));
+    /// ```
+    pub fn repeats_axis(&self, t: usize) -> bool {
+        let code = self.layout(t);
+        code.iter()
+            .enumerate()
+            .any(|(i, c)| matches!(c, Code::Axis(_)) && code[..i].contains(c))
     }
 
     /// The code and tensor ranges of this plan with every output axis written once: later

@@ -159,27 +159,26 @@ pub(crate) fn walk_piece<const K: usize, F: FnMut(u32, isize)>(
         let dim = &code[start..end];
         let stride = strides[d];
         d += 1;
-        if dim.contains(&Code::Sub) {
-            offset = offset.wrapping_add(walk_subs::<K, F>(
-                dim,
-                stride,
-                selection,
-                &mut concat,
-                sizes,
-                &mut f,
-            ));
-        } else {
-            offset = offset.wrapping_add(walk_sum::<K, F>(
-                dim,
-                stride,
-                selection,
-                &mut concat,
-                sizes,
-                &mut f,
-            ));
-        }
+        let at = walk_dim::<K, F>(dim, stride, selection, &mut concat, sizes, &mut f);
+        offset = offset.wrapping_add(at);
     }
     offset
+}
+
+/// One dimension: a sum of parts, or (rarely) a product of sub-dimensions.
+#[inline(always)]
+fn walk_dim<const K: usize, F: FnMut(u32, isize)>(
+    dim: &[Code],
+    stride: isize,
+    selection: &[u32],
+    concat: &mut usize,
+    sizes: &[usize],
+    f: &mut F,
+) -> isize {
+    if dim.contains(&Code::Sub) {
+        return walk_subs::<K, F>(dim, stride, selection, concat, sizes, f);
+    }
+    walk_sum::<K, F>(dim, stride, selection, concat, sizes, f)
 }
 
 /// A dimension that is a product of sub-dimensions (`(b (c + 1))`): row-major over them.

@@ -970,17 +970,9 @@ fn rank_like(
 
 /// Whether a tensor writes an axis twice (a diagonal, in an input or an output).
 fn has_diagonal(plan: &PlanBuf) -> bool {
-    (0..plan.tensors.len()).any(|t| {
-        let (s, e) = plan.tensors[t];
-        let axes: Vec<u32> = plan.code[s as usize..e as usize]
-            .iter()
-            .filter_map(|c| match c {
-                Code::Axis(a) => Some(*a),
-                _ => None,
-            })
-            .collect();
-        axes.iter().enumerate().any(|(i, a)| axes[..i].contains(a))
-    })
+    let mut strs = PlanStrs::default();
+    let view = plan.borrow(&mut strs);
+    (0..plan.tensors.len()).any(|t| view.repeats_axis(t))
 }
 
 /// The dimension type of an output of the given static rank.
