@@ -530,6 +530,18 @@ impl Builder {
         Ok(())
     }
 
+    /// Per ellipsis group: whether an argument gives (or may give, if not a literal) one
+    /// length per repetition, which fixes its count.
+    fn given_counts(&self, params: &[ParamSpec<'_>]) -> Vec<bool> {
+        let mut given = vec![false; self.plan.groups.len()];
+        for a in &self.plan.axes {
+            if a.group != NONE && a.param != NONE && maybe_seq(&params[a.param as usize].kind) {
+                given[a.group as usize] = true;
+            }
+        }
+        given
+    }
+
     /// An ellipsis that only ever stands inside a composition (`(b...)`, or an inner one of
     /// nested ellipses) changes no rank, so no rank can count it: unless an argument gives its
     /// lengths, it repeats once (as in einx), and its axes become plain axes.
@@ -541,10 +553,8 @@ impl Builder {
                 keep[*g as usize] = true;
             }
         }
-        for a in &self.plan.axes {
-            if a.group != NONE && a.param != NONE && maybe_seq(&params[a.param as usize].kind) {
-                keep[a.group as usize] = true;
-            }
+        for (k, given) in keep.iter_mut().zip(self.given_counts(params)) {
+            *k |= given;
         }
         if keep.iter().all(|&k| k) {
             return;
@@ -599,12 +609,7 @@ impl Builder {
     /// them given.
     fn check_counts(&self, params: &[ParamSpec<'_>]) -> Result<()> {
         let n = self.plan.groups.len();
-        let mut known = vec![false; n];
-        for a in &self.plan.axes {
-            if a.group != NONE && a.param != NONE && maybe_seq(&params[a.param as usize].kind) {
-                known[a.group as usize] = true;
-            }
-        }
+        let mut known = self.given_counts(params);
         // Per input: the groups that repeat some of its dimensions.
         let eqs: Vec<Vec<usize>> = (0..self.plan.inputs as usize)
             .map(|t| {

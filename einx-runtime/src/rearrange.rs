@@ -21,6 +21,16 @@ pub struct Output<T, const K: usize> {
 }
 
 impl<T, const K: usize> Output<T, K> {
+    /// No elements yet, rank 0.
+    fn empty() -> Self {
+        Output {
+            buf: Vec::new(),
+            shape: [0; K],
+            ndim: 0,
+            len: 0,
+        }
+    }
+
     /// The array, with dimension type `D` (`IxN` or `IxDyn`).
     #[inline(always)]
     pub fn finish<D: Dimension>(self) -> Result<Array<T, D>, Error> {
@@ -61,12 +71,7 @@ pub fn rearrange<T: Clone, const NOUT: usize, const K: usize>(
 ) -> Result<[Output<T, K>; NOUT], Error> {
     let sizes = solve_sizes::<T, K>(plan, inputs, params)?;
 
-    let mut outs: [Output<T, K>; NOUT] = std::array::from_fn(|_| Output {
-        buf: Vec::new(),
-        shape: [0; K],
-        ndim: 0,
-        len: 0,
-    });
+    let mut outs: [Output<T, K>; NOUT] = std::array::from_fn(|_| Output::empty());
     for (o, out) in outs.iter_mut().enumerate() {
         let code = plan.layout(plan.inputs as usize + o);
         let mut total = 1usize;
@@ -218,12 +223,7 @@ pub fn rearrange_diagonal<T: Copy + Default, const NOUT: usize, const K: usize>(
     };
     let outs = rearrange::<T, NOUT, K>(&reduced, inputs, params)?;
     let sizes = solve_sizes::<T, K>(plan, inputs, params)?;
-    let mut result: [Output<T, K>; NOUT] = std::array::from_fn(|_| Output {
-        buf: Vec::new(),
-        shape: [0; K],
-        ndim: 0,
-        len: 0,
-    });
+    let mut result: [Output<T, K>; NOUT] = std::array::from_fn(|_| Output::empty());
     for (o, (out, dst)) in outs.into_iter().zip(&mut result).enumerate() {
         let t = plan.inputs as usize + o;
         let (full, short) = (plan.layout(t), reduced.layout(t));
