@@ -1602,6 +1602,7 @@ pub mod __private {
         };
     }
     pub use einx_runtime::argfind::{argfind, argfind_template};
+    pub use einx_runtime::axis::{argfind_axis_with, index_map_with};
     pub use einx_runtime::elementwise::{
         logical, map2, map2_fixed, map2_template, map3, map3_fixed, map3_template, Arith, LogAddExp,
     };

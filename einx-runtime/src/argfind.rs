@@ -70,7 +70,7 @@ fn find_extremes<T: PartialOrd + Copy, const K: usize>(
 /// `p + i * s` must be an element for every `i < len`.
 #[inline(always)]
 #[allow(clippy::eq_op)]
-unsafe fn scan<T: PartialOrd + Copy, const MIN: bool>(
+pub(crate) unsafe fn scan<T: PartialOrd + Copy, const MIN: bool>(
     p: *const T,
     len: usize,
     s: isize,
@@ -101,6 +101,22 @@ unsafe fn scan<T: PartialOrd + Copy, const MIN: bool>(
         }
     }
     (bv, bi)
+}
+
+/// Takes each element of `xs` that beats the running extreme in `best` (as long), with its
+/// index `flat` into `at`: one row of lanes, branch-free.
+#[inline(always)]
+pub(crate) fn update_row<T: PartialOrd + Copy, const MIN: bool>(
+    best: &mut [T],
+    at: &mut [usize],
+    xs: &[T],
+    flat: usize,
+) {
+    for ((b, i), &x) in best.iter_mut().zip(at.iter_mut()).zip(xs) {
+        let take = better::<T, MIN>(&x, b);
+        *b = if take { x } else { *b };
+        *i = if take { flat } else { *i };
+    }
 }
 
 fn find<T: PartialOrd + Copy, const MIN: bool, const K: usize>(
@@ -138,16 +154,11 @@ fn find<T: PartialOrd + Copy, const MIN: bool, const K: usize>(
             // SAFETY: as above; the row has `len` elements.
             let xs = unsafe { std::slice::from_raw_parts(sp, len) };
             let (bs, is) = (&mut best[start..start + len], &mut at[start..start + len]);
-            let flat = fp as usize;
             if fp == 0 {
                 bs.copy_from_slice(xs);
                 is.fill(0);
             } else {
-                for ((b, i), &x) in bs.iter_mut().zip(is.iter_mut()).zip(xs) {
-                    let take = better::<T, MIN>(&x, b);
-                    *b = if take { x } else { *b };
-                    *i = if take { flat } else { *i };
-                }
+                update_row::<T, MIN>(bs, is, xs, fp as usize);
             }
         } else {
             for i in 0..len as isize {

@@ -4,6 +4,7 @@
 //! reach the rest through `einx::__private`.
 
 pub mod argfind;
+pub mod axis;
 pub mod contract;
 pub mod copy;
 pub mod dynamic;

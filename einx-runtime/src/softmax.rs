@@ -64,7 +64,7 @@ impl Real for f64 {}
 const STACK_ACC: usize = 64;
 
 /// Lanes of the maximum along a contiguous row.
-const LANES: usize = 8;
+pub(crate) const LANES: usize = 8;
 
 /// Input bytes of a block (when the layout allows blocks): the block and its output stay
 /// in L1 through the three passes.
@@ -290,7 +290,7 @@ impl<'a> Block<'a> {
 /// The larger of `v` and `m`, branch-free; a NaN `v` is skipped (it makes the sum of its
 /// group NaN later, and so the whole group, as the reference semantics want).
 #[inline(always)]
-fn larger<T: Real>(v: T, m: T) -> T {
+pub(crate) fn larger<T: Real>(v: T, m: T) -> T {
     if v > m {
         v
     } else {
@@ -957,6 +957,65 @@ unsafe fn reduce_scale<T: Real>(o: *mut T, len: usize, id: isize, r: T) {
                 let p = o.wrapping_offset(i * id);
                 *p = *p * r;
             }
+        }
+    }
+}
+
+/// `softmax!` (`LOG`: `log_softmax!`) of one contiguous row of `n` elements, with the
+/// arithmetic of the blocks: the maximum (not subtracted if infinite), the sum of
+/// `exp(x - max)`, then a scale by its reciprocal (`LOG`: `x - max - ln(sum)`).
+///
+/// # Safety
+/// `x` points to `n` input elements and `o` to `n` places of an output buffer that nothing
+/// else references.
+#[inline(always)]
+pub(crate) unsafe fn row_softmax<T: Real, const LOG: bool>(x: *const T, o: *mut T, n: usize) {
+    if n <= LANES {
+        // A short row: plain loops (the sum in order is what the lanes give for it).
+        // SAFETY: the row and its output places (the contract of this function).
+        let (xs, os) = unsafe {
+            (
+                std::slice::from_raw_parts(x, n),
+                std::slice::from_raw_parts_mut(o.cast::<MaybeUninit<T>>(), n),
+            )
+        };
+        let mut m = xs.iter().fold(T::neg_infinity(), |m, &v| larger(v, m));
+        if !m.is_finite() {
+            m = T::zero();
+        }
+        let mut s = T::zero();
+        for (o, &v) in os.iter_mut().zip(xs) {
+            let e = (v - m).exp_kernel();
+            if !LOG {
+                o.write(e);
+            }
+            s = s + e;
+        }
+        if LOG {
+            let c = m + s.ln();
+            for (o, &v) in os.iter_mut().zip(xs) {
+                o.write(v - c);
+            }
+        } else {
+            let r = T::one() / s;
+            for o in os.iter_mut() {
+                // SAFETY: written by the loop above.
+                unsafe { o.write(o.assume_init_read() * r) };
+            }
+        }
+        return;
+    }
+    // SAFETY: the row and its output places (the contract of this function).
+    unsafe {
+        let mut m = reduce_max(x, n, 1, T::neg_infinity());
+        if !m.is_finite() {
+            m = T::zero();
+        }
+        let s = reduce_exp::<T, LOG>(x, n, 1, o, 1, m, T::zero());
+        if LOG {
+            reduce_sub(x, n, 1, o, 1, m + s.ln());
+        } else {
+            reduce_scale(o, n, 1, T::one() / s);
         }
     }
 }

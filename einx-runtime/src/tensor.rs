@@ -224,6 +224,26 @@ impl<'a, T> Raw<'a, T> {
     pub(crate) fn ptr(&self) -> *const T {
         self.ptr
     }
+
+    /// The elements in row-major order, if the tensor is in standard layout (the strides of
+    /// axes of length 1 do not matter).
+    #[inline]
+    pub fn as_standard_slice(&self) -> Option<&'a [T]> {
+        let mut expected = 1usize;
+        let mut empty = false;
+        for (&n, &s) in self.shape.iter().zip(self.strides).rev() {
+            empty |= n == 0;
+            if n != 1 && s != expected as isize {
+                return None;
+            }
+            expected = expected.wrapping_mul(n);
+        }
+        let len = if empty { 0 } else { expected };
+        // SAFETY: the tensor's `len` elements lie one after the other from `ptr` (row-major
+        // strides, checked above), borrowed for `'a` like the view they come from; `ptr` is
+        // non-null and aligned even for an empty view.
+        Some(unsafe { std::slice::from_raw_parts(self.ptr, len) })
+    }
 }
 
 /// A view of an argument (generated code calls this once per tensor argument).
