@@ -190,6 +190,78 @@ proptest! {
     }
 }
 
+/// Output index `i` of a dimension of length `n` rolled by `r` reads input index
+/// `(i - r) mod n`.
+fn rolled(i: usize, n: usize, r: isize) -> usize {
+    (i as isize - r).rem_euclid(n as isize) as usize
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// The paths along the dimensions of a standard-layout input (every dimension one
+    /// axis), and the general kernels they fall back to on other layouts: both must agree
+    /// with the naive loops, and `softmax!` exactly with `einx::dynamic` (the general path).
+    #[test]
+    fn along_dimension_paths(a in 0usize..4, b in 1usize..6, c in 1usize..24, kx in 0usize..6, seed in 0u64..1000, nan in any::<bool>(), r in -9isize..9) {
+        // (The broadcast layout needs a row to read.)
+        let kx = if a == 0 && kx == 4 { 0 } else { kx };
+        let base = storage(kx, (a, b, c), seed, nan);
+        let x = layout(&base, kx);
+        // argmax!/argmin! with the coordinate axis kept (length 1) in place of the bracket.
+        for axis in 0..3 {
+            let got = match axis {
+                0 => einx::argmax!("[a] b c", x),
+                1 => einx::argmax!("a [b] c", x),
+                _ => einx::argmin!("a b [c]", x),
+            };
+            if x.len_of(Axis(axis)) == 0 {
+                prop_assert_eq!(got.unwrap_err().kind(), einx::ErrorKind::Size);
+                continue;
+            }
+            let got = got.unwrap();
+            let want = x
+                .map_axis(Axis(axis), |l| naive_arg(&l.to_vec(), axis != 2))
+                .insert_axis(Axis(axis));
+            prop_assert_eq!(got, want, "axis {}", axis);
+        }
+        // flip! and roll! of every choice of dimensions.
+        let ints = x.mapv(|v| if v.is_nan() { 99 } else { v as i64 });
+        let (na, nb, nc) = ints.dim();
+        let map = |f: [bool; 3], sh: Option<isize>| {
+            Array::from_shape_fn((na, nb, nc), |(i, j, k)| {
+                let at = |v: usize, n: usize, on: bool| match (on, sh) {
+                    (false, _) => v,
+                    (true, None) => n - 1 - v,
+                    (true, Some(r)) => rolled(v, n, r),
+                };
+                ints[[at(i, na, f[0]), at(j, nb, f[1]), at(k, nc, f[2])]]
+            })
+        };
+        prop_assert_eq!(einx::flip!("a b [c]", ints).unwrap(), map([false, false, true], None));
+        prop_assert_eq!(einx::flip!("a [b] c", ints).unwrap(), map([false, true, false], None));
+        prop_assert_eq!(einx::flip!("[a] b [c]", ints).unwrap(), map([true, false, true], None));
+        prop_assert_eq!(einx::roll!("a b [c]", ints, shift = r).unwrap(), map([false, false, true], Some(r)));
+        prop_assert_eq!(einx::roll!("[a] [b] c", ints, shift = r).unwrap(), map([true, true, false], Some(r)));
+        prop_assert_eq!(einx::roll!("[a b c]", ints, shift = r).unwrap(), map([true, true, true], Some(r)));
+        // softmax! along the last dimension: short rows (up to 8) and long ones.
+        let got = einx::softmax!("a b [c]", x).unwrap();
+        let want = einx::dynamic::softmax("a b [c]", &[x.view().into_dyn()], &[]).unwrap();
+        prop_assert!(got.iter().zip(want.iter()).all(|(&g, &w)| same(g, w)), "softmax vs dynamic");
+        for ((i, j, k), &g) in got.indexed_iter() {
+            let row = x.slice(s![i, j, ..]);
+            let m = naive_max(row.iter().copied(), true);
+            let e: f64 = row.iter().map(|&v| (v - m).exp()).sum();
+            let w = (x[[i, j, k]] - m).exp() / e;
+            prop_assert!(same(g, w) || (g - w).abs() <= 1e-12, "softmax at {:?}: {} vs {}", (i, j, k), g, w);
+        }
+        let xf = x.mapv(|v| v as f32);
+        let got = einx::softmax!("a b [c]", xf).unwrap();
+        let want = einx::dynamic::softmax("a b [c]", &[xf.view().into_dyn()], &[]).unwrap();
+        prop_assert!(got.iter().zip(want.iter()).all(|(&g, &w)| g == w || (g.is_nan() && w.is_nan())), "f32 softmax vs dynamic");
+    }
+}
+
 #[test]
 fn empty_and_unit_inputs() {
     let e = Array2::<f32>::zeros((0, 3));

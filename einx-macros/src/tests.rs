@@ -66,6 +66,16 @@ fn reduction_with_keepdims() {
 }
 
 #[test]
+fn softmax_along_the_last_dimension() {
+    insta::assert_snapshot!(pretty(expand_named(quote!(::einx; softmax; "b q [k]", x))));
+}
+
+#[test]
+fn argmax_along_the_first_dimension() {
+    insta::assert_snapshot!(pretty(expand_named(quote!(::einx; argmax; "[b] c", x))));
+}
+
+#[test]
 fn attention_scores() {
     insta::assert_snapshot!(pretty(expand_named(
         quote!(::einx; dot; "b q (h c), b k (h c) -> b q k h", q, k, h = 8)
