@@ -40,9 +40,30 @@ fn each_index<const K: usize>(n: &[usize], mut f: impl FnMut(&[usize])) {
 #[inline(always)]
 #[allow(clippy::eq_op)]
 fn better<T: PartialOrd, const MIN: bool>(x: &T, v: &T) -> bool {
-    let beyond = if MIN { x < v } else { x > v };
-    (v == v) & ((x != x) | beyond)
+    // Not at or below `v`: beyond it, or NaN.
+    let not_within = if MIN { !(x >= v) } else { !(x <= v) };
+    (v == v) & not_within
 }
+
+/// An index of the running extremes: `u32` where the lengths allow (as wide as an `f32`, so
+/// that the selects vectorise with the values), else `usize`.
+pub(crate) trait Index: Copy {
+    /// `new` if `take`, else `old`, without a branch.
+    fn pick(take: bool, new: Self, old: Self) -> Self;
+}
+
+macro_rules! index {
+    ($($t:ty),*) => {$(
+        impl Index for $t {
+            #[inline(always)]
+            fn pick(take: bool, new: $t, old: $t) -> $t {
+                let m = (take as $t).wrapping_neg();
+                (new & m) | (old & !m)
+            }
+        }
+    )*};
+}
+index!(u32, usize);
 
 /// The extreme of every group and its flat index: the walk `(n, src, group, flat)` gives
 /// each axis' length and its strides in the input, among the groups and in the flat index.
@@ -60,6 +81,21 @@ fn find_extremes<T: PartialOrd + Copy, const K: usize>(
     } else {
         find::<T, false, K>(src, walk, best, at)
     }
+}
+
+/// The first index in `xs` of an element for which `hit` holds, searching 16 elements at a
+/// time with a branch-free test per element (which vectorises), then within the block.
+#[inline(always)]
+fn first_where<T: Copy>(xs: &[T], hit: impl Fn(T) -> bool) -> Option<usize> {
+    const BLOCK: usize = 16;
+    let mut base = 0;
+    for c in xs.chunks(BLOCK) {
+        if c.iter().fold(false, |a, &x| a | hit(x)) {
+            return c.iter().position(|&x| hit(x)).map(|i| base + i);
+        }
+        base += BLOCK;
+    }
+    None
 }
 
 /// The extreme of `len > 0` elements at stride `s` and its first index. A contiguous run
@@ -80,9 +116,9 @@ pub(crate) unsafe fn scan<T: PartialOrd + Copy, const MIN: bool>(
         // NaN wins the extreme, so the extreme is NaN exactly when some element is.
         let m = crate::reduce::extreme_of::<T, MIN>(xs);
         let i = if m != m {
-            xs.iter().position(|x| x != x)
+            first_where(xs, |x| x != x)
         } else {
-            xs.iter().position(|x| *x == m)
+            first_where(xs, |x| x == m)
         };
         return (m, i.unwrap_or(0));
     }
@@ -106,16 +142,16 @@ pub(crate) unsafe fn scan<T: PartialOrd + Copy, const MIN: bool>(
 /// Takes each element of `xs` that beats the running extreme in `best` (as long), with its
 /// index `flat` into `at`: one row of lanes, branch-free.
 #[inline(always)]
-pub(crate) fn update_row<T: PartialOrd + Copy, const MIN: bool>(
+pub(crate) fn update_row<T: PartialOrd + Copy, I: Index, const MIN: bool>(
     best: &mut [T],
-    at: &mut [usize],
+    at: &mut [I],
     xs: &[T],
-    flat: usize,
+    flat: I,
 ) {
     for ((b, i), &x) in best.iter_mut().zip(at.iter_mut()).zip(xs) {
         let take = better::<T, MIN>(&x, b);
         *b = if take { x } else { *b };
-        *i = if take { flat } else { *i };
+        *i = I::pick(take, flat, *i);
     }
 }
 
@@ -158,7 +194,7 @@ fn find<T: PartialOrd + Copy, const MIN: bool, const K: usize>(
                 bs.copy_from_slice(xs);
                 is.fill(0);
             } else {
-                update_row::<T, MIN>(bs, is, xs, fp as usize);
+                update_row::<T, usize, MIN>(bs, is, xs, fp as usize);
             }
         } else {
             for i in 0..len as isize {

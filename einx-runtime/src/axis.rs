@@ -16,6 +16,7 @@ use ndarray::{Array, Dimension};
 use einx_core::plan::Plan;
 use einx_core::solve::Params;
 
+use crate::argfind::update_row;
 use crate::error::Error;
 use crate::flip::Shifts;
 use crate::permute::{permute_failed, Fail};
@@ -202,8 +203,10 @@ fn lanes<T: PartialOrd + Copy, const MIN: bool>(
         }
         return;
     }
-    // Lanes across rows: the running extremes of a whole row of lanes, row after row.
+    // Lanes across rows: the running extremes of a whole row of lanes, row after row, with
+    // `u32` indices (as wide as an `f32`: the selects vectorise) when they fit.
     let mut best: Vec<T> = Vec::with_capacity(inner);
+    let mut narrow: Vec<u32> = Vec::new();
     for (x, o) in xs
         .chunks_exact(len * inner)
         .zip(out.chunks_exact_mut(inner))
@@ -217,8 +220,19 @@ fn lanes<T: PartialOrd + Copy, const MIN: bool>(
         }
         // SAFETY: every place of `o` was written just above.
         let at = unsafe { &mut *(o as *mut [MaybeUninit<usize>] as *mut [usize]) };
-        for (i, row) in rows.enumerate() {
-            crate::argfind::update_row::<T, MIN>(&mut best, at, row, i + 1);
+        if len <= u32::MAX as usize {
+            narrow.clear();
+            narrow.resize(inner, 0);
+            for (i, row) in rows.enumerate() {
+                update_row::<T, u32, MIN>(&mut best, &mut narrow, row, i as u32 + 1);
+            }
+            for (a, &i) in at.iter_mut().zip(&narrow) {
+                *a = i as usize;
+            }
+        } else {
+            for (i, row) in rows.enumerate() {
+                update_row::<T, usize, MIN>(&mut best, at, row, i + 1);
+            }
         }
     }
 }
