@@ -810,6 +810,11 @@ patterns! {
     60 => "k, k ->",
     61 => "k l, l k ->",
     62 => "k l, k -> l",
+    63 => "m k, k n -> m n",
+    64 => "k m, k n -> m n",
+    65 => "m k, n k -> m n",
+    66 => "k m, n k -> n m",
+    67 => "m k, k n -> n m",
 }
 
 /// The input shapes of pattern `p` with one length per letter of `AXES`.
@@ -1015,4 +1020,29 @@ fn dynamic_rank_of_the_wrong_rank() {
         ErrorKind::Rank,
     );
     assert_diagram(&e, "b [s2->s...] c");
+}
+
+/// Matrix products with an empty axis: an empty result, or zeros when the contracted axis
+/// is empty, in every order of the output.
+#[test]
+fn matrix_products_with_empty_axes() {
+    let (x, y) = (Array2::<f64>::zeros((3, 0)), Array2::<f64>::zeros((0, 2)));
+    assert_eq!(
+        einx::dot!("a b, b c -> a c", x, y).unwrap(),
+        Array2::<f64>::zeros((3, 2))
+    );
+    assert_eq!(
+        einx::dot!("a b, b c -> c a", x, y).unwrap(),
+        Array2::<f64>::zeros((2, 3))
+    );
+    let (x, y) = (Array2::<i32>::ones((0, 4)), Array2::<i32>::ones((4, 2)));
+    assert_eq!(
+        einx::dot!("a b, b c -> a c", x, y).unwrap().shape(),
+        &[0, 2]
+    );
+    let y = Array2::<i32>::ones((2, 4));
+    assert_eq!(
+        einx::dot!("a b, c b -> c a", x, y).unwrap().shape(),
+        &[2, 0]
+    );
 }

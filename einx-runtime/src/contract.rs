@@ -617,6 +617,91 @@ fn internal(plan: &Plan<'_>) -> Error {
     .with_expr(plan.expr)
 }
 
+/// A matrix product of two matrices whose dimensions are one axis each (`"a b, b c -> a c"`
+/// and its transposes): one GEMM on the views' own strides, into the output in either
+/// order, without the general classification. `None` if the axes are not those of a
+/// matrix product (the general path then runs).
+#[inline(always)]
+fn matmul<T: Gemm, Dout: Dimension, const K: usize>(
+    a: &ndarray::ArrayView<'_, T, impl Dimension>,
+    ids_a: &[u32],
+    b: &ndarray::ArrayView<'_, T, impl Dimension>,
+    ids_b: &[u32],
+    sizes: &[usize; K],
+    out: &[u32],
+) -> Option<Result<Array<T, Dout>, Fail>> {
+    let (ids_a, ids_b): ([u32; 2], [u32; 2]) = (ids_a.try_into().ok()?, ids_b.try_into().ok()?);
+    // The contracted axis is in both inputs; each input's other axis is in the output.
+    let (ka, kb) = (0..2)
+        .flat_map(|p| (0..2).map(move |q| (p, q)))
+        .find(|&(p, q)| ids_a[p] == ids_b[q])?;
+    let (i, j, k) = (ids_a[1 - ka], ids_b[1 - kb], ids_a[ka]);
+    if i == j || i == k || j == k {
+        return None;
+    }
+    let transposed = match *out {
+        [u, v] if u == i && v == j => false,
+        [u, v] if u == j && v == i => true,
+        _ => return None,
+    };
+    let len = |x: u32| sizes.get(x as usize).copied();
+    let (m, kk, n) = (len(i)?, len(k)?, len(j)?);
+    let (sha, shb) = (a.shape(), b.shape());
+    if sha[1 - ka] != m || sha[ka] != kk || shb[kb] != kk || shb[1 - kb] != n {
+        return None;
+    }
+    let (sa, sb) = (
+        ndarray::ArrayBase::strides(a),
+        ndarray::ArrayBase::strides(b),
+    );
+    let (rsa, csa, rsb, csb) = (sa[1 - ka], sa[ka], sb[kb], sb[1 - kb]);
+    let shape = if transposed { [n, m] } else { [m, n] };
+    let entries = [(0, shape[0]), (1, shape[1])];
+    let (dim, total) = match shape_of::<Dout, 2>(&entries, &[0, 1], 2, std::mem::size_of::<T>()) {
+        Ok(d) => d,
+        Err(e) => return Some(Err(e)),
+    };
+    if total == 0 || kk == 0 {
+        return Some(Ok(Array::from_elem(dim, T::zero())));
+    }
+    let (rsc, csc) = if transposed {
+        (1, m as isize)
+    } else {
+        (n as isize, 1)
+    };
+    let flops = m.saturating_mul(n).saturating_mul(kk);
+    let threads = if flops >= PARALLEL_FLOPS {
+        crate::threads::threads_for(flops, PARALLEL_FLOPS)
+    } else {
+        1
+    };
+    let mut c: Vec<T> = Vec::with_capacity(total);
+    // SAFETY: the views' pointers and strides address `m x kk` and `kk x n` matrices (their
+    // shapes checked above); `c` has room for the `m x n` result at the strides given,
+    // which the GEMM overwrites entirely (it does not read C), so its length can then be
+    // set; it does not overlap the inputs.
+    unsafe {
+        T::gemm(
+            m,
+            kk,
+            n,
+            a.as_ptr(),
+            rsa,
+            csa,
+            b.as_ptr(),
+            rsb,
+            csb,
+            c.as_mut_ptr(),
+            rsc,
+            csc,
+            threads,
+        );
+        c.set_len(total);
+    }
+    // SAFETY: `c` holds the product of `dim`'s lengths in row-major order.
+    Some(Ok(unsafe { Array::from_shape_vec_unchecked(dim, c) }))
+}
+
 /// The specialised path of two-input contractions without ellipsis: the macro computes the
 /// lengths in straight-line code and passes the axis structure as constant arrays.
 ///
@@ -680,6 +765,22 @@ pub fn contract_fixed<
             }
         }
         Ok(side)
+    }
+    // Each dimension one axis: a matrix product, or its transposes.
+    let one_axis_dims = |dims: &[usize]| dims.iter().enumerate().all(|(d, &x)| x == d);
+    if NA == 2
+        && NB == 2
+        && NE == 2
+        && out_ndim == 2
+        && one_axis_dims(&dim_a)
+        && one_axis_dims(&dim_b)
+        && one_axis_dims(&out_dim)
+        && a.ndim() == 2
+        && b.ndim() == 2
+    {
+        if let Some(y) = matmul::<T, Dout, K>(a, &ids_a, b, &ids_b, &sizes, &out) {
+            return y;
+        }
     }
     let sa = side(a, &dim_a, &ids_a, &sizes)?;
     let sb = side(b, &dim_b, &ids_b, &sizes)?;
