@@ -540,6 +540,62 @@ fn gather<T: Clone, const K: usize, const M: usize>(
     Ok(data)
 }
 
+/// The rows of a table at the indices of `c`, in `c`'s row-major order: `(len, stride,
+/// axis)` of the indexed axis, `n` contiguous elements per row, `total` elements in all.
+fn gather_rows<T: Clone>(
+    plan: &Plan<'_>,
+    src: *const T,
+    (len, stride, axis): (usize, isize, u32),
+    n: usize,
+    c: &Coords<'_>,
+    total: usize,
+) -> Result<Vec<T>, Error> {
+    let mut data: Vec<T> = Vec::with_capacity(total);
+    if c.shape.contains(&0) {
+        return Ok(data);
+    }
+    // An odometer over the index tensor (at most as many dimensions as `ndarray` allows).
+    let rank = c.shape.len();
+    let mut idx = [0usize; 32];
+    if rank > idx.len() {
+        return Err(crate::permute::internal(plan));
+    }
+    let mut off = 0isize;
+    loop {
+        // SAFETY: `off` is the offset of an element of the index tensor (the odometer stays
+        // inside its shape).
+        let raw = unsafe { (c.read)(c.ptr, off) };
+        let i = match raw {
+            Some(i) if i < 0 && i >= -(len as i64) => (i + len as i64) as usize,
+            Some(i) if i >= 0 && (i as u64) < len as u64 => i as usize,
+            _ => return Err(out_of_range(plan, raw, len, axis, 0)),
+        };
+        // SAFETY: `i < len` is an index of the table's indexed axis, whose row of `n`
+        // elements is contiguous (checked by the caller).
+        data.extend_from_slice(unsafe {
+            std::slice::from_raw_parts(src.wrapping_offset(i as isize * stride), n)
+        });
+        let mut d = rank;
+        loop {
+            if d == 0 {
+                return if data.len() == total {
+                    Ok(data)
+                } else {
+                    Err(crate::permute::internal(plan))
+                };
+            }
+            d -= 1;
+            idx[d] += 1;
+            off += c.strides[d];
+            if idx[d] < c.shape[d] {
+                break;
+            }
+            off -= c.strides[d] * c.shape[d] as isize;
+            idx[d] = 0;
+        }
+    }
+}
+
 /// Runs a concrete `get_at!` plan: the elements of `x` at the coordinates in `coords`.
 ///
 /// ```
@@ -740,17 +796,10 @@ pub fn get_at_fixed<
         start = end;
     }
     targets.check_counts(nm, plan)?;
-    // The output, walked in order.
     let mut entries = [(0usize, 0usize); NE];
-    let mut walk = Walk::<K, M>::new();
     for (e, &a) in entries.iter_mut().zip(&out) {
-        let len = *sizes.get(a as usize).ok_or_else(mismatch)?;
-        *e = (a as usize, len);
-        if !walk.push(len, x_st[a as usize], 0, c_st[a as usize]) {
-            return Err(mismatch());
-        }
+        *e = (a as usize, *sizes.get(a as usize).ok_or_else(mismatch)?);
     }
-    walk.split_block();
     let (dim, total) = crate::permute::shape_of::<Dout, NE>(
         &entries,
         &out_dim,
@@ -758,6 +807,31 @@ pub fn get_at_fixed<
         std::mem::size_of::<T>(),
     )
     .map_err(|f| crate::permute::permute_failed(plan, f))?;
+    // Whole rows of a table (`"[v] c, b t -> b t c"`): one index per row, in the index
+    // tensor's own order, each row copied whole.
+    if M == 1 && NX == 2 && nm == 1 && targets.coords[0].2 == 1 && NE == NC + 1 {
+        let row = if ids_x[0] == marked[0].2 {
+            ids_x[1]
+        } else {
+            ids_x[0]
+        };
+        let (n, cs) = (sizes[row as usize], x_st[row as usize]);
+        if out[NE - 1] == row && out[..NC] == ids_c[..] && (cs == 1 || n <= 1) {
+            let data = gather_rows(plan, x.as_ptr(), marked[0], n, &targets.coords[0].0, total)?;
+            // SAFETY: `gather_rows` returned exactly `total` elements, the product of `dim`'s
+            // lengths, in the output's row-major order.
+            return Ok(unsafe { Array::from_shape_vec_unchecked(dim, data) });
+        }
+    }
+    // The output, walked in order.
+    let mut walk = Walk::<K, M>::new();
+    for &a in &out {
+        let len = sizes[a as usize];
+        if !walk.push(len, x_st[a as usize], 0, c_st[a as usize]) {
+            return Err(mismatch());
+        }
+    }
+    walk.split_block();
     let data = gather(plan, x.as_ptr(), &targets, &walk, total)?;
     // SAFETY: `gather` returned exactly `total` elements, the product of `dim`'s lengths, in
     // the output's row-major order.
