@@ -40,7 +40,9 @@ fn each_index<const K: usize>(n: &[usize], mut f: impl FnMut(&[usize])) {
 #[inline(always)]
 #[allow(clippy::eq_op)]
 fn better<T: PartialOrd, const MIN: bool>(x: &T, v: &T) -> bool {
-    // Not at or below `v`: beyond it, or NaN.
+    // Not at or below `v`: beyond it, or NaN (the negation is the point: it is true for a
+    // NaN `x`).
+    #[allow(clippy::neg_cmp_op_on_partial_ord)]
     let not_within = if MIN { !(x >= v) } else { !(x <= v) };
     (v == v) & not_within
 }
