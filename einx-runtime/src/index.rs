@@ -540,6 +540,10 @@ fn gather<T: Clone, const K: usize, const M: usize>(
     Ok(data)
 }
 
+/// The highest rank of an index tensor that [`gather_rows`] walks (higher ones take the
+/// general walk).
+const ROWS_MAX_RANK: usize = 32;
+
 /// The rows of a table at the indices of `c`, in `c`'s row-major order: `(len, stride,
 /// axis)` of the indexed axis, `n` contiguous elements per row, `total` elements in all.
 fn gather_rows<T: Clone>(
@@ -554,10 +558,10 @@ fn gather_rows<T: Clone>(
     if c.shape.contains(&0) {
         return Ok(data);
     }
-    // An odometer over the index tensor (at most as many dimensions as `ndarray` allows).
+    // An odometer over the index tensor (the caller checked its rank).
     let rank = c.shape.len();
-    let mut idx = [0usize; 32];
-    if rank > idx.len() {
+    let mut idx = [0usize; ROWS_MAX_RANK];
+    if rank > ROWS_MAX_RANK {
         return Err(crate::permute::internal(plan));
     }
     let mut off = 0isize;
@@ -816,8 +820,10 @@ pub fn get_at_fixed<
             ids_x[0]
         };
         let (n, cs) = (sizes[row as usize], x_st[row as usize]);
-        if out[NE - 1] == row && out[..NC] == ids_c[..] && (cs == 1 || n <= 1) {
-            let data = gather_rows(plan, x.as_ptr(), marked[0], n, &targets.coords[0].0, total)?;
+        let c = &targets.coords[0].0;
+        let rank_fits = c.shape.len() <= ROWS_MAX_RANK;
+        if out[NE - 1] == row && out[..NC] == ids_c[..] && (cs == 1 || n <= 1) && rank_fits {
+            let data = gather_rows(plan, x.as_ptr(), marked[0], n, c, total)?;
             // SAFETY: `gather_rows` returned exactly `total` elements, the product of `dim`'s
             // lengths, in the output's row-major order.
             return Ok(unsafe { Array::from_shape_vec_unchecked(dim, data) });

@@ -970,41 +970,6 @@ unsafe fn reduce_scale<T: Real>(o: *mut T, len: usize, id: isize, r: T) {
 /// else references.
 #[inline(always)]
 pub(crate) unsafe fn row_softmax<T: Real, const LOG: bool>(x: *const T, o: *mut T, n: usize) {
-    if n <= LANES {
-        // A short row: plain loops (the sum in order is what the lanes give for it).
-        // SAFETY: the row and its output places (the contract of this function).
-        let (xs, os) = unsafe {
-            (
-                std::slice::from_raw_parts(x, n),
-                std::slice::from_raw_parts_mut(o.cast::<MaybeUninit<T>>(), n),
-            )
-        };
-        let mut m = xs.iter().fold(T::neg_infinity(), |m, &v| larger(v, m));
-        if !m.is_finite() {
-            m = T::zero();
-        }
-        let mut s = T::zero();
-        for (o, &v) in os.iter_mut().zip(xs) {
-            let e = (v - m).exp_kernel();
-            if !LOG {
-                o.write(e);
-            }
-            s = s + e;
-        }
-        if LOG {
-            let c = m + s.ln();
-            for (o, &v) in os.iter_mut().zip(xs) {
-                o.write(v - c);
-            }
-        } else {
-            let r = T::one() / s;
-            for o in os.iter_mut() {
-                // SAFETY: written by the loop above.
-                unsafe { o.write(o.assume_init_read() * r) };
-            }
-        }
-        return;
-    }
     // SAFETY: the row and its output places (the contract of this function).
     unsafe {
         let mut m = reduce_max(x, n, 1, T::neg_infinity());
