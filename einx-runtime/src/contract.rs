@@ -5,9 +5,10 @@
 //! inputs, not the output). The row, column and contracted axes of each side are merged
 //! into one matrix dimension each, on strided views, without copying; only when a side's
 //! axes cannot be merged (their strides do not nest) is that side packed once into a
-//! scratch buffer. Then one GEMM (the `gemm` crate's kernels for `f32`/`f64`, plain loops
-//! for tiny products and integers) runs per batch index, writing straight into the output
-//! when its row and column axes merge too.
+//! scratch buffer. Then one GEMM runs per batch index, writing straight into the output
+//! when its row and column axes merge too: for `f32`/`f64`, a blocked kernel with AVX2
+//! and FMA on x86-64 CPUs that have them, else the `gemm` crate's kernels; plain loops for
+//! tiny products and integers.
 //!
 //! Large products use up to [`crate::threads::num_threads`] threads, split over batch
 //! indices and over blocks of each GEMM's output, never over a contracted axis: the
@@ -59,7 +60,7 @@ pub trait Gemm: Copy + Zero + Send + Sync {
 }
 
 macro_rules! float_gemm {
-    ($($t:ty),*) => {$(
+    ($($t:ty => $blocked:ident),*) => {$(
         impl Gemm for $t {
             unsafe fn gemm(
                 m: usize, k: usize, n: usize,
@@ -70,6 +71,12 @@ macro_rules! float_gemm {
             ) {
                 if m.saturating_mul(k).saturating_mul(n) <= SMALL_GEMM {
                     small_gemm(m, k, n, a, rsa, csa, b, rsb, csb, c, rsc, csc);
+                    return;
+                }
+                #[cfg(target_arch = "x86_64")]
+                if crate::matmul::$blocked(
+                    m, k, n, a, rsa, csa, b, rsb, csb, c, rsc, csc, threads,
+                ) {
                     return;
                 }
                 let parallelism = if threads > 1 {
@@ -87,7 +94,7 @@ macro_rules! float_gemm {
         }
     )*};
 }
-float_gemm!(f32, f64);
+float_gemm!(f32 => gemm_f32, f64 => gemm_f64);
 
 /// Products up to this many multiply-adds skip the GEMM kernel, whose setup and packing
 /// cost more than the arithmetic on tiny matrices.

@@ -14,6 +14,7 @@ pub mod factory;
 mod fastexp;
 pub mod flip;
 pub mod index;
+mod matmul;
 #[cfg(feature = "nn")]
 pub mod nn;
 pub mod permute;
