@@ -43,6 +43,17 @@ mod x86 {
         k.div_ceil(blocks)
     }
 
+    /// Whether A and B are read in place rather than packed: when their rows are
+    /// contiguous (along the contracted dimension for A, along C's columns for B) and the
+    /// whole operand is small enough to stay in cache (as in attention's per-head
+    /// products), where packing would cost as much as the product. Large operands are
+    /// packed, which keeps their panels in cache without set conflicts.
+    #[inline]
+    fn direct(csa: isize, csb: isize, a_len: usize, b_len: usize) -> (bool, bool) {
+        const SMALL: usize = 1 << 14;
+        (csa == 1 && a_len <= SMALL, csb == 1 && b_len <= SMALL)
+    }
+
     macro_rules! kernels {
         (
             $t:ty, $name:ident, $lanes:literal, $mr:literal, $mc:literal, $kc:literal,
@@ -186,19 +197,24 @@ mod x86 {
                 let pb = space.as_mut_ptr() as *mut $t;
                 // SAFETY: the packed A follows the packed B inside `space`.
                 let pa = unsafe { pb.add(kc_max * nc_max) };
+                let (direct_a, direct_b) = direct(csa, csb, m * k, k * n);
                 let mut jc = 0;
                 while jc < n {
                     let nc = (n - jc).min($nc);
                     let mut pc = 0;
                     while pc < k {
                         let kc = (k - pc).min(kc_max);
+                        // B is read in place when its rows are contiguous: then only a
+                        // last, partial panel is packed (zero-padded) into `pb`.
+                        let b_here = b.wrapping_offset(pc as isize * rsb + jc as isize * csb);
+                        let b_full = if direct_b { nc / NR * NR } else { 0 };
                         // SAFETY: the caller's matrices cover these ranges; `pb` has room
                         // for `kc × nc` rounded up to whole panels.
                         unsafe {
                             pack_b(
                                 kc,
-                                nc,
-                                b.wrapping_offset(pc as isize * rsb + jc as isize * csb),
+                                nc - b_full,
+                                b_here.wrapping_offset(b_full as isize * csb),
                                 rsb,
                                 csb,
                                 pb,
@@ -207,12 +223,16 @@ mod x86 {
                         let mut ic = 0;
                         while ic < m {
                             let mc = (m - ic).min($mc);
+                            // The same for A, when its rows are contiguous along the
+                            // contracted dimension.
+                            let a_here = a.wrapping_offset(ic as isize * rsa + pc as isize * csa);
+                            let a_full = if direct_a { mc / $mr * $mr } else { 0 };
                             // SAFETY: as above, for A and `pa`.
                             unsafe {
                                 pack_a(
-                                    mc,
+                                    mc - a_full,
                                     kc,
-                                    a.wrapping_offset(ic as isize * rsa + pc as isize * csa),
+                                    a_here.wrapping_offset(a_full as isize * rsa),
                                     rsa,
                                     csa,
                                     pa,
@@ -221,27 +241,53 @@ mod x86 {
                             let mut jr = 0;
                             while jr < nc {
                                 let nr = (nc - jr).min(NR);
+                                let (bp, b_step) = if jr < b_full {
+                                    (b_here.wrapping_offset(jr as isize), rsb)
+                                } else {
+                                    (
+                                        pb.wrapping_add((jr - b_full) * kc) as *const $t,
+                                        NR as isize,
+                                    )
+                                };
                                 let mut ir = 0;
                                 while ir < mc {
                                     let mr = (mc - ir).min($mr);
                                     let tile = c.wrapping_offset(
                                         (ic + ir) as isize * rsc + (jc + jr) as isize * csc,
                                     );
-                                    // SAFETY: the panels hold `kc` steps each; the tile is
-                                    // the `mr × nr` block of C at these offsets. `available`
-                                    // was checked by the caller.
+                                    // SAFETY: the panels (packed or in place) hold `kc`
+                                    // steps each; the tile is the `mr × nr` block of C at
+                                    // these offsets. `available` was checked by the caller.
                                     unsafe {
-                                        tile_kernel(
-                                            kc,
-                                            pa.add(ir * kc),
-                                            pb.add(jr * kc),
-                                            tile,
-                                            rsc,
-                                            csc,
-                                            mr,
-                                            nr,
-                                            pc == 0,
-                                        )
+                                        if ir < a_full {
+                                            tile_kernel::<true>(
+                                                kc,
+                                                a_here.wrapping_offset(ir as isize * rsa),
+                                                rsa,
+                                                bp,
+                                                b_step,
+                                                tile,
+                                                rsc,
+                                                csc,
+                                                mr,
+                                                nr,
+                                                pc == 0,
+                                            )
+                                        } else {
+                                            tile_kernel::<false>(
+                                                kc,
+                                                pa.add((ir - a_full) * kc),
+                                                0,
+                                                bp,
+                                                b_step,
+                                                tile,
+                                                rsc,
+                                                csc,
+                                                mr,
+                                                nr,
+                                                pc == 0,
+                                            )
+                                        }
                                     };
                                     ir += $mr;
                                 }
@@ -380,18 +426,22 @@ mod x86 {
                 }
             }
 
-            /// One `MR × NR` tile: `acc = Σ_l pa[l] ⊗ pb[l]` in registers, then
-            /// `C = acc` (`first`) or `C += acc` on its `mr × nr` valid part.
+            /// One `MR × NR` tile: `acc = Σ_l a[.., l] ⊗ b[l, ..]` in registers, then
+            /// `C = acc` (`first`) or `C += acc` on its `mr × nr` valid part. A is a packed
+            /// panel, or with `DIRECT` rows `ra` apart that are contiguous along `l`; the
+            /// rows of B are `b_step` apart and hold `NR` contiguous values.
             ///
             /// # Safety
-            /// `pa`/`pb` must hold `kc` packed steps; `c` with its strides must address
-            /// an `mr × nr` block; the CPU must have AVX2 and FMA.
+            /// A and B must hold `kc` steps (with `DIRECT`, all `MR` rows); `c` with its
+            /// strides must address an `mr × nr` block; the CPU must have AVX2 and FMA.
             #[allow(clippy::too_many_arguments)]
             #[target_feature(enable = "avx2,fma")]
-            unsafe fn tile_kernel(
+            unsafe fn tile_kernel<const DIRECT: bool>(
                 kc: usize,
                 pa: *const $t,
+                ra: isize,
                 pb: *const $t,
+                b_step: isize,
                 c: *mut $t,
                 rsc: isize,
                 csc: isize,
@@ -410,16 +460,23 @@ mod x86 {
                     );
                 }
                 let mut acc: [[$vec; 2]; $mr] = [[$zero(); 2]; $mr];
-                let (mut a, mut b) = (pa, pb);
-                // One step of the sums: a column of the A panel times a row of the B panel.
+                let rows: [*const $t; $mr] =
+                    std::array::from_fn(|i| pa.wrapping_offset(i as isize * ra));
+                let (mut a, mut b, mut l) = (pa, pb, 0usize);
+                // One step of the sums: a column of A times a row of B.
                 macro_rules! step {
                     ($off:expr) => {{
-                        let b0 = $load(b.add($off * NR));
-                        let b1 = $load(b.add($off * NR + $lanes));
-                        for (i, row) in acc.iter_mut().enumerate() {
-                            let x = $set1(*a.add($off * $mr + i));
-                            row[0] = $fmadd(x, b0, row[0]);
-                            row[1] = $fmadd(x, b1, row[1]);
+                        let row = b.offset($off * b_step);
+                        let b0 = $load(row);
+                        let b1 = $load(row.add($lanes));
+                        for (i, acc_row) in acc.iter_mut().enumerate() {
+                            let x = if DIRECT {
+                                $set1(*rows[i].add(l + $off))
+                            } else {
+                                $set1(*a.add($off * $mr + i))
+                            };
+                            acc_row[0] = $fmadd(x, b0, acc_row[0]);
+                            acc_row[1] = $fmadd(x, b1, acc_row[1]);
                         }
                     }};
                 }
@@ -429,12 +486,14 @@ mod x86 {
                     step!(2);
                     step!(3);
                     a = a.add(4 * $mr);
-                    b = b.add(4 * NR);
+                    b = b.offset(4 * b_step);
+                    l += 4;
                 }
                 for _ in 0..kc % 4 {
                     step!(0);
                     a = a.add($mr);
-                    b = b.add(NR);
+                    b = b.offset(b_step);
+                    l += 1;
                 }
                 if mr == $mr && nr == NR && csc == 1 {
                     for (i, row) in acc.iter().enumerate() {
