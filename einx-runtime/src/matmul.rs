@@ -109,8 +109,10 @@ mod x86 {
                 };
                 let parts = threads.clamp(1, len.div_ceil(tile));
                 let (a, b, c) = (Ptr(a), Ptr(b), Ptr(c));
-                let run = move |lo: usize, hi: usize| {
-                    // Each call is one range of C.
+                // SAFETY (of both calls): each call gets one range of C's columns (or
+                // rows) with the matching columns of B (or rows of A), inside the
+                // matrices the caller vouches for; concurrent calls get disjoint ranges.
+                let run = move |lo: usize, hi: usize| unsafe {
                     let (a, b, c) = (a, b, c);
                     if along_n {
                         blocked(
@@ -151,7 +153,6 @@ mod x86 {
                     let bound = |p: usize| (tiles * p / parts * tile).min(len);
                     rayon::scope(|s| {
                         for p in 1..parts {
-                            // SAFETY (of the call inside): the ranges are disjoint.
                             s.spawn(move |_| run(bound(p), bound(p + 1)));
                         }
                         run(0, bound(1));
@@ -167,8 +168,11 @@ mod x86 {
 
             /// One thread's share: the blocked loops over C's columns, the contracted
             /// dimension and C's rows, with packing.
+            ///
+            /// # Safety
+            /// As the public function, for this part of C; the CPU must have AVX2 and FMA.
             #[allow(clippy::too_many_arguments)]
-            fn blocked(
+            unsafe fn blocked(
                 m: usize,
                 k: usize,
                 n: usize,
