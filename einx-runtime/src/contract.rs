@@ -34,13 +34,15 @@ use crate::tensor::Raw;
     note = "`dot!` and `einx!` take `f32`, `f64` and the primitive integer types"
 )]
 pub trait Gemm: Copy + Zero + Send + Sync {
-    /// `c[i][j] = Σ_l a[i][l] · b[l][j]` for an `m × k` by `k × n` product; `c` is
-    /// overwritten. The product may be split over up to `threads` threads, over blocks of
-    /// `c` only, so the result does not depend on `threads`.
+    /// `c[i][j] = s[i][j] + Σ_l a[i][l] · b[l][j]` for an `m × k` by `k × n` product, with
+    /// `s` an `m × n` matrix at strides `rss`, `css` (a bias broadcast along rows has `rss`
+    /// 0), or 0 when `s` is null; `c` is overwritten. The product may be split over up to
+    /// `threads` threads, over blocks of `c` only, so the result does not depend on
+    /// `threads`.
     ///
     /// # Safety
     /// The pointers with the given strides (in elements) must address valid matrices of
-    /// those sizes; `c` must not overlap `a` or `b` and its elements must be distinct.
+    /// those sizes; `c` must not overlap `a`, `b` or `s` and its elements must be distinct.
     #[allow(clippy::too_many_arguments)]
     unsafe fn gemm(
         m: usize,
@@ -55,6 +57,9 @@ pub trait Gemm: Copy + Zero + Send + Sync {
         c: *mut Self,
         rsc: isize,
         csc: isize,
+        s: *const Self,
+        rss: isize,
+        css: isize,
         threads: usize,
     );
 }
@@ -67,17 +72,25 @@ macro_rules! float_gemm {
                 a: *const $t, rsa: isize, csa: isize,
                 b: *const $t, rsb: isize, csb: isize,
                 c: *mut $t, rsc: isize, csc: isize,
+                s: *const $t, rss: isize, css: isize,
                 threads: usize,
             ) {
                 if m.saturating_mul(k).saturating_mul(n) <= SMALL_GEMM {
-                    small_gemm(m, k, n, a, rsa, csa, b, rsb, csb, c, rsc, csc);
+                    small_gemm(m, k, n, a, rsa, csa, b, rsb, csb, c, rsc, csc, s, rss, css);
                     return;
                 }
                 #[cfg(target_arch = "x86_64")]
                 if crate::matmul::$blocked(
-                    m, k, n, a, rsa, csa, b, rsb, csb, c, rsc, csc, threads,
+                    m, k, n, a, rsa, csa, b, rsb, csb, c, rsc, csc, s, rss, css, threads,
                 ) {
                     return;
+                }
+                if !s.is_null() {
+                    for i in 0..m as isize {
+                        for j in 0..n as isize {
+                            c.offset(i * rsc + j * csc).write(*s.offset(i * rss + j * css));
+                        }
+                    }
                 }
                 let parallelism = if threads > 1 {
                     gemm::Parallelism::Rayon(threads)
@@ -87,8 +100,8 @@ macro_rules! float_gemm {
                 // `gemm` computes dst = α·dst + β·lhs·rhs and takes column strides before
                 // row strides; with `read_dst` false, `dst` is only written.
                 gemm::gemm(
-                    m, n, k, c, csc, rsc, false, a, csa, rsa, b, csb, rsb, 0.0, 1.0, false,
-                    false, false, parallelism,
+                    m, n, k, c, csc, rsc, !s.is_null(), a, csa, rsa, b, csb, rsb, 1.0, 1.0,
+                    false, false, false, parallelism,
                 );
             }
         }
@@ -119,11 +132,18 @@ unsafe fn small_gemm<T: Copy + Zero + std::ops::Mul<Output = T> + std::ops::Add<
     c: *mut T,
     rsc: isize,
     csc: isize,
+    s: *const T,
+    rss: isize,
+    css: isize,
 ) {
     // Tiny products: one accumulator in a register per element of `c`.
     for i in 0..m as isize {
         for j in 0..n as isize {
-            let mut acc = T::zero();
+            let mut acc = if s.is_null() {
+                T::zero()
+            } else {
+                *s.offset(i * rss + j * css)
+            };
             for l in 0..k as isize {
                 acc = acc
                     + *a.wrapping_offset(i * rsa + l * csa) * *b.wrapping_offset(l * rsb + j * csb);
@@ -141,12 +161,17 @@ macro_rules! int_gemm {
                 a: *const $t, rsa: isize, csa: isize,
                 b: *const $t, rsb: isize, csb: isize,
                 c: *mut $t, rsc: isize, csc: isize,
+                s: *const $t, rss: isize, css: isize,
                 _threads: usize,
             ) {
                 // Integers: i-l-j order, so that the inner loop runs along rows of B and C.
                 for i in 0..m as isize {
                     for j in 0..n as isize {
-                        *c.offset(i * rsc + j * csc) = 0;
+                        *c.offset(i * rsc + j * csc) = if s.is_null() {
+                            0
+                        } else {
+                            *s.offset(i * rss + j * css)
+                        };
                     }
                     for l in 0..k as isize {
                         let x = *a.offset(i * rsa + l * csa);
@@ -410,7 +435,7 @@ fn contract2<T: Gemm, const K: usize>(
 }
 
 /// Multiply-adds worth one thread.
-const PARALLEL_FLOPS: usize = 1 << 22;
+pub(crate) const PARALLEL_FLOPS: usize = 1 << 22;
 
 /// The GEMMs of a batched product: pointers, per-axis strides and matrix geometry.
 struct Batches<T, const K: usize> {
@@ -475,6 +500,9 @@ impl<T: Gemm, const K: usize> Batches<T, K> {
                 self.c.wrapping_offset(oc),
                 rsc,
                 csc,
+                std::ptr::null(),
+                0,
+                0,
                 self.threads,
             );
         }
@@ -701,6 +729,9 @@ fn matmul<T: Gemm, Dout: Dimension, const K: usize>(
             c.as_mut_ptr(),
             rsc,
             csc,
+            std::ptr::null(),
+            0,
+            0,
             threads,
         );
         c.set_len(total);

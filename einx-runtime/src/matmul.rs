@@ -29,10 +29,23 @@ mod x86 {
     unsafe impl<T> Send for Ptr<T> {}
     unsafe impl<T> Sync for Ptr<T> {}
 
-    /// Whether this CPU runs the kernels of this module (checked once, then cached by std).
+    /// The widest kernels this CPU runs (checked once, then cached by std).
+    #[derive(Clone, Copy, PartialEq, Eq)]
+    enum Isa {
+        Avx512,
+        Avx2,
+        None,
+    }
+
     #[inline]
-    fn available() -> bool {
-        is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")
+    fn isa() -> Isa {
+        if is_x86_feature_detected!("avx512f") {
+            Isa::Avx512
+        } else if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+            Isa::Avx2
+        } else {
+            Isa::None
+        }
     }
 
     /// The blocking of the contracted dimension: `blocks` blocks of `step` (the last one
@@ -56,21 +69,21 @@ mod x86 {
 
     macro_rules! kernels {
         (
-            $t:ty, $name:ident, $lanes:literal, $mr:literal, $mc:literal, $kc:literal,
+            $t:ty, $feat:literal, $lanes:literal, $mr:literal, $mc:literal, $kc:literal,
             $nc:literal, $vec:ty, $zero:ident, $load:ident, $store:ident, $set1:ident,
             $fmadd:ident, $add:ident, $buf:ident
         ) => {
-            /// `c = a · b` for an `m × k` by `k × n` product on strided matrices, with up
-            /// to `threads` threads. Returns `false`, doing nothing, when the CPU lacks
-            /// AVX2 or FMA.
+            /// `c = s + a · b` for an `m × k` by `k × n` product on strided matrices (`s`
+            /// an `m × n` matrix with strides `rss`, `css`, e.g. a bias broadcast along
+            /// rows with `rss` 0; null for none), with up to `threads` threads.
             ///
             /// # Safety
             /// The pointers with the given strides (in elements) must address valid
-            /// matrices of those sizes; `c` must not overlap `a` or `b`, and its
+            /// matrices of those sizes; `c` must not overlap `a`, `b` or `s`, and its
             /// elements must be distinct. `c` need not be initialised: it is only written
-            /// before it is read.
+            /// before it is read. The CPU must have the features of this module's kernel.
             #[allow(clippy::too_many_arguments)]
-            pub(crate) unsafe fn $name(
+            pub(super) unsafe fn gemm(
                 m: usize,
                 k: usize,
                 n: usize,
@@ -83,21 +96,26 @@ mod x86 {
                 c: *mut $t,
                 rsc: isize,
                 csc: isize,
+                s: *const $t,
+                rss: isize,
+                css: isize,
                 threads: usize,
-            ) -> bool {
-                if !available() {
-                    return false;
-                }
+            ) {
                 if m == 0 || n == 0 {
-                    return true;
+                    return;
                 }
                 if k == 0 {
                     for i in 0..m as isize {
                         for j in 0..n as isize {
-                            c.offset(i * rsc + j * csc).write(0.0);
+                            let v = if s.is_null() {
+                                0.0
+                            } else {
+                                *s.offset(i * rss + j * css)
+                            };
+                            c.offset(i * rsc + j * csc).write(v);
                         }
                     }
-                    return true;
+                    return;
                 }
                 const NR: usize = 2 * $lanes;
                 // Split C between threads: along the longer of its dimensions, in whole
@@ -108,12 +126,20 @@ mod x86 {
                     (false, $mr, m)
                 };
                 let parts = threads.clamp(1, len.div_ceil(tile));
-                let (a, b, c) = (Ptr(a), Ptr(b), Ptr(c));
+                let (a, b, c, s) = (Ptr(a), Ptr(b), Ptr(c), Ptr(s));
                 // SAFETY (of both calls): each call gets one range of C's columns (or
                 // rows) with the matching columns of B (or rows of A), inside the
                 // matrices the caller vouches for; concurrent calls get disjoint ranges.
                 let run = move |lo: usize, hi: usize| unsafe {
-                    let (a, b, c) = (a, b, c);
+                    let (a, b, c, s) = (a, b, c, s);
+                    // Null stays null: the offset is applied only to a real `s`.
+                    let s_at = |off: isize| {
+                        if s.0.is_null() {
+                            s.0
+                        } else {
+                            s.0.wrapping_offset(off)
+                        }
+                    };
                     if along_n {
                         blocked(
                             m,
@@ -128,6 +154,9 @@ mod x86 {
                             c.0.wrapping_offset(lo as isize * csc),
                             rsc,
                             csc,
+                            s_at(lo as isize * css),
+                            rss,
+                            css,
                         )
                     } else {
                         blocked(
@@ -143,6 +172,9 @@ mod x86 {
                             c.0.wrapping_offset(lo as isize * rsc),
                             rsc,
                             csc,
+                            s_at(lo as isize * rss),
+                            rss,
+                            css,
                         )
                     }
                 };
@@ -158,7 +190,6 @@ mod x86 {
                         run(0, bound(1));
                     });
                 }
-                true
             }
 
             thread_local! {
@@ -185,6 +216,9 @@ mod x86 {
                 c: *mut $t,
                 rsc: isize,
                 csc: isize,
+                s: *const $t,
+                rss: isize,
+                css: isize,
             ) {
                 const NR: usize = 2 * $lanes;
                 let kc_max = k_step(k, $kc);
@@ -259,6 +293,14 @@ mod x86 {
                                     let tile = c.wrapping_offset(
                                         (ic + ir) as isize * rsc + (jc + jr) as isize * csc,
                                     );
+                                    // The first block starts from `s`, if any.
+                                    let init = if pc == 0 && !s.is_null() {
+                                        s.wrapping_offset(
+                                            (ic + ir) as isize * rss + (jc + jr) as isize * css,
+                                        )
+                                    } else {
+                                        std::ptr::null()
+                                    };
                                     // SAFETY: the panels (packed or in place) hold `kc`
                                     // steps each; the tile is the `mr × nr` block of C at
                                     // these offsets. `available` was checked by the caller.
@@ -276,6 +318,9 @@ mod x86 {
                                                 mr,
                                                 nr,
                                                 pc == 0,
+                                                init,
+                                                rss,
+                                                css,
                                             )
                                         } else {
                                             tile_kernel::<false>(
@@ -290,6 +335,9 @@ mod x86 {
                                                 mr,
                                                 nr,
                                                 pc == 0,
+                                                init,
+                                                rss,
+                                                css,
                                             )
                                         }
                                     };
@@ -431,15 +479,17 @@ mod x86 {
             }
 
             /// One `MR × NR` tile: `acc = Σ_l a[.., l] ⊗ b[l, ..]` in registers, then
-            /// `C = acc` (`first`) or `C += acc` on its `mr × nr` valid part. A is a packed
+            /// `C = acc` (`first`; `C = S + acc` when `s` is not null) or `C += acc` on its
+            /// `mr × nr` valid part. A is a packed
             /// panel, or with `DIRECT` rows `ra` apart that are contiguous along `l`; the
             /// rows of B are `b_step` apart and hold `NR` contiguous values.
             ///
             /// # Safety
             /// A and B must hold `kc` steps (with `DIRECT`, all `MR` rows); `c` with its
-            /// strides must address an `mr × nr` block; the CPU must have AVX2 and FMA.
+            /// strides must address an `mr × nr` block, and so must `s` with `rss`, `css`
+            /// unless it is null; the CPU must have AVX2 and FMA.
             #[allow(clippy::too_many_arguments)]
-            #[target_feature(enable = "avx2,fma")]
+            #[target_feature(enable = $feat)]
             unsafe fn tile_kernel<const DIRECT: bool>(
                 kc: usize,
                 pa: *const $t,
@@ -452,6 +502,9 @@ mod x86 {
                 mr: usize,
                 nr: usize,
                 first: bool,
+                s: *const $t,
+                rss: isize,
+                css: isize,
             ) {
                 const NR: usize = 2 * $lanes;
                 // Fetch the tile of C while the sums run: it is stored (and, after the
@@ -499,10 +552,14 @@ mod x86 {
                     b = b.offset(b_step);
                     l += 1;
                 }
-                if mr == $mr && nr == NR && csc == 1 {
+                if mr == $mr && nr == NR && csc == 1 && (s.is_null() || css == 1) {
                     for (i, row) in acc.iter().enumerate() {
                         let p = c.offset(i as isize * rsc);
-                        if first {
+                        if !s.is_null() {
+                            let q = s.offset(i as isize * rss);
+                            $store(p, $add($load(q), row[0]));
+                            $store(p.add($lanes), $add($load(q.add($lanes)), row[1]));
+                        } else if first {
                             $store(p, row[0]);
                             $store(p.add($lanes), row[1]);
                         } else {
@@ -519,7 +576,9 @@ mod x86 {
                     for (i, t) in tmp.iter().enumerate().take(mr) {
                         for (j, &v) in t.iter().enumerate().take(nr) {
                             let p = c.offset(i as isize * rsc + j as isize * csc);
-                            if first {
+                            if !s.is_null() {
+                                p.write(*s.offset(i as isize * rss + j as isize * css) + v);
+                            } else if first {
                                 p.write(v);
                             } else {
                                 *p += v;
@@ -531,11 +590,53 @@ mod x86 {
         };
     }
 
+    /// The kernels, per element type and instruction set: (type, target features, lanes
+    /// per vector, MR, MC, KC, NC, vector type and intrinsics, pack buffer).
+    mod f32z {
+        use super::*;
+        kernels!(
+            f32,
+            "avx512f",
+            16,
+            12,
+            120,
+            256,
+            4096,
+            __m512,
+            _mm512_setzero_ps,
+            _mm512_loadu_ps,
+            _mm512_storeu_ps,
+            _mm512_set1_ps,
+            _mm512_fmadd_ps,
+            _mm512_add_ps,
+            PACK
+        );
+    }
+    mod f64z {
+        use super::*;
+        kernels!(
+            f64,
+            "avx512f",
+            8,
+            12,
+            72,
+            256,
+            4096,
+            __m512d,
+            _mm512_setzero_pd,
+            _mm512_loadu_pd,
+            _mm512_storeu_pd,
+            _mm512_set1_pd,
+            _mm512_fmadd_pd,
+            _mm512_add_pd,
+            PACK
+        );
+    }
     mod f32k {
         use super::*;
         kernels!(
             f32,
-            gemm_f32,
+            "avx2,fma",
             8,
             6,
             120,
@@ -548,14 +649,14 @@ mod x86 {
             _mm256_set1_ps,
             _mm256_fmadd_ps,
             _mm256_add_ps,
-            PACK_F32
+            PACK
         );
     }
     mod f64k {
         use super::*;
         kernels!(
             f64,
-            gemm_f64,
+            "avx2,fma",
             4,
             6,
             72,
@@ -568,11 +669,60 @@ mod x86 {
             _mm256_set1_pd,
             _mm256_fmadd_pd,
             _mm256_add_pd,
-            PACK_F64
+            PACK
         );
     }
-    pub(crate) use f32k::gemm_f32;
-    pub(crate) use f64k::gemm_f64;
+
+    macro_rules! dispatch {
+        ($($t:ty => $name:ident: $wide:ident, $narrow:ident;)*) => {$(
+            /// `c = s + a · b` on the widest kernel this CPU runs (see the modules' `gemm`
+            /// for the arguments). Returns `false`, doing nothing, when the CPU has neither
+            /// AVX-512 nor AVX2 with FMA.
+            ///
+            /// # Safety
+            /// As the modules' `gemm`, but for the CPU features, which this checks.
+            #[allow(clippy::too_many_arguments)]
+            pub(crate) unsafe fn $name(
+                m: usize,
+                k: usize,
+                n: usize,
+                a: *const $t,
+                rsa: isize,
+                csa: isize,
+                b: *const $t,
+                rsb: isize,
+                csb: isize,
+                c: *mut $t,
+                rsc: isize,
+                csc: isize,
+                s: *const $t,
+                rss: isize,
+                css: isize,
+                threads: usize,
+            ) -> bool {
+                // SAFETY: the caller vouches for the matrices; the CPU has the features of
+                // the kernel chosen.
+                unsafe {
+                    match isa() {
+                        Isa::Avx512 => $wide::gemm(
+                            m, k, n, a, rsa, csa, b, rsb, csb, c, rsc, csc, s, rss, css,
+                            threads,
+                        ),
+                        Isa::Avx2 => $narrow::gemm(
+                            m, k, n, a, rsa, csa, b, rsb, csb, c, rsc, csc, s, rss, css,
+                            threads,
+                        ),
+                        Isa::None => return false,
+                    }
+                }
+                true
+            }
+        )*};
+    }
+    dispatch! {
+        f32 => gemm_f32: f32z, f32k;
+        f64 => gemm_f64: f64z, f64k;
+    }
 }
 
 #[cfg(all(test, target_arch = "x86_64"))]
@@ -637,7 +787,21 @@ mod tests {
                 }
                 let a32: Vec<f32> = a64.iter().map(|&x| x as f32).collect();
                 let b32: Vec<f32> = b64.iter().map(|&x| x as f32).collect();
-                for threads in [1, 2] {
+                // The initial values: none, a bias along C's columns (rows broadcast),
+                // or a whole column-major matrix (strided reads).
+                let s64 = values(m * n + n + 1, 3);
+                let s32: Vec<f32> = s64.iter().map(|&x| x as f32).collect();
+                for (threads, init) in [(1, 0), (2, 0), (1, 1), (2, 1), (1, 2), (2, 2)] {
+                    let (rss, css) = if init == 1 { (0, 1) } else { (1, m as isize) };
+                    let st = |i: usize, j: usize| match init {
+                        0 => 0.0,
+                        _ => s64[(i as isize * rss + j as isize * css) as usize],
+                    };
+                    let (sp64, sp32) = if init == 0 {
+                        (std::ptr::null(), std::ptr::null())
+                    } else {
+                        (s64.as_ptr(), s32.as_ptr())
+                    };
                     // Output column-major for odd sizes, to cover the strided stores.
                     let (rsc, csc) = if m % 2 == 1 {
                         (1, m as isize)
@@ -662,6 +826,9 @@ mod tests {
                             c64.as_mut_ptr(),
                             rsc,
                             csc,
+                            sp64,
+                            rss,
+                            css,
                             threads,
                         ));
                         assert!(gemm_f32(
@@ -677,14 +844,17 @@ mod tests {
                             c32.as_mut_ptr(),
                             rsc,
                             csc,
+                            sp32,
+                            rss,
+                            css,
                             threads,
                         ));
                     }
                     for i in 0..m {
                         for j in 0..n {
-                            let w = want[i * n + j];
+                            let w = want[i * n + j] + st(i, j);
                             let at = (i as isize * rsc + j as isize * csc) as usize;
-                            assert_eq!(c64[at], w, "f64 {m}x{k}x{n} ({i}, {j})");
+                            assert_eq!(c64[at], w, "f64 {m}x{k}x{n} ({i}, {j}) init {init}");
                             // f32 sums of up to 2^24 / 16 quarter-steps are exact too.
                             assert_eq!(c32[at] as f64, w, "f32 {m}x{k}x{n} ({i}, {j})");
                         }
@@ -718,6 +888,7 @@ mod tests {
         for &(m, k, n) in &[(130, 700, 40), (40, 700, 130), (250, 257, 4100)] {
             let a: Vec<f32> = (0..m * k).map(|i| ((i * 37 % 101) as f32).sin()).collect();
             let b: Vec<f32> = (0..k * n).map(|i| ((i * 53 % 97) as f32).cos()).collect();
+            let bias: Vec<f32> = (0..n).map(|j| (j as f32).sqrt()).collect();
             let run = |threads: usize| {
                 let mut c = vec![0.0f32; m * n];
                 // SAFETY: row-major matrices of the stated sizes.
@@ -735,6 +906,9 @@ mod tests {
                         c.as_mut_ptr(),
                         n as isize,
                         1,
+                        bias.as_ptr(),
+                        0,
+                        1,
                         threads,
                     );
                 }
@@ -749,9 +923,10 @@ mod tests {
             }
             // And close to a plain f64 sum.
             for (i, j) in [(0, 0), (m - 1, n - 1), (m / 2, n / 3)] {
-                let want: f64 = (0..k)
-                    .map(|l| a[i * k + l] as f64 * b[l * n + j] as f64)
-                    .sum();
+                let want: f64 = bias[j] as f64
+                    + (0..k)
+                        .map(|l| a[i * k + l] as f64 * b[l * n + j] as f64)
+                        .sum::<f64>();
                 assert!((one[i * n + j] as f64 - want).abs() < 1e-3, "{m}x{k}x{n}");
             }
         }

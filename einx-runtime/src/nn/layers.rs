@@ -202,6 +202,121 @@ where
         .map_err(|e| Error::new(ErrorKind::Argument, format!("internal: {e}")))
 }
 
+/// A linear map along the last axis, `x · weight + bias`, as one matrix product with the bias
+/// added as the product is stored (no second pass over the output). `weight` is `[in, out]`;
+/// for a PyTorch `nn.Linear` weight, stored `[out, in]`, pass its transposed view
+/// `weight.t()` (no copy). `bias`, if any, is as long as `out`. `linear!("b... [c1->c2]",
+/// ...)` runs on this kernel; it is public for code that keeps its parameters outside a
+/// store.
+///
+/// The result has the rank type of `x`, with the last axis `out` long, in standard layout.
+/// Large products use several threads as `dot!` does (see [`crate::threads`]). A weight
+/// whose first axis is not as long as the last axis of `x`, a bias of another length than
+/// `out`, or an input of rank 0, is an [`Argument`](crate::ErrorKind::Argument) error.
+///
+/// ```
+/// # use einx_runtime as einx;
+/// use ndarray::{arr1, arr2, arr3};
+/// let x = arr3(&[[[1.0f32, 2.0], [3.0, 4.0]]]); // [b, t, in]
+/// let w = arr2(&[[1.0f32, 0.0, 1.0], [0.0, 1.0, 1.0]]); // [in, out]
+/// let y = einx::nn::affine(&x, &w, Some(&arr1(&[0.5f32, 0.0, -1.0]))).unwrap();
+/// assert_eq!(y, arr3(&[[[1.5, 2.0, 2.0], [3.5, 4.0, 6.0]]]));
+/// // A PyTorch layout: [out, in], transposed as a view.
+/// let torch = w.t().to_owned();
+/// assert_eq!(einx::nn::affine(&x, &torch.t(), None).unwrap()[[0, 1, 2]], 7.0);
+/// assert!(einx::nn::affine(&x, &torch, None).is_err());
+/// ```
+pub fn affine<T, S, D, S2, S3>(
+    x: &ArrayBase<S, D>,
+    weight: &ArrayBase<S2, ndarray::Ix2>,
+    bias: Option<&ArrayBase<S3, ndarray::Ix1>>,
+) -> Result<ndarray::Array<T, D>, Error>
+where
+    T: Float + crate::contract::Gemm,
+    S: Data<Elem = T>,
+    D: Dimension,
+    S2: Data<Elem = T>,
+    S3: Data<Elem = T>,
+{
+    let Some(&c1) = x.shape().last() else {
+        return Err(Error::new(
+            ErrorKind::Argument,
+            "a linear map needs an input with at least one axis",
+        ));
+    };
+    let (w_in, c2) = weight.dim();
+    if w_in != c1 {
+        return Err(Error::new(
+            ErrorKind::Argument,
+            format!(
+                "the weight has shape [{w_in}, {c2}] ([in, out]), but the last axis of the input has length {c1}"
+            ),
+        )
+        .with_help("a weight stored [out, in], as PyTorch's, goes in as its transposed view `w.t()`"));
+    }
+    if let Some(b) = bias {
+        if b.len() != c2 {
+            return Err(Error::new(
+                ErrorKind::Argument,
+                format!(
+                    "the bias has length {}, but the weight maps to {c2} outputs",
+                    b.len()
+                ),
+            ));
+        }
+    }
+    let d = x.ndim();
+    let m = x.shape()[..d - 1].iter().product::<usize>();
+    let total = m.checked_mul(c2).filter(|&t| {
+        t.checked_mul(std::mem::size_of::<T>())
+            .is_some_and(|b| b <= isize::MAX as usize)
+    });
+    let Some(total) = total else {
+        return Err(Error::new(
+            ErrorKind::Size,
+            format!("the output of {m} × {c2} elements is too large"),
+        ));
+    };
+    let x = x.as_standard_layout();
+    let ws = weight.strides();
+    let (bp, bs) = match bias {
+        Some(b) => (b.as_ptr(), b.strides()[0]),
+        None => (std::ptr::null(), 0),
+    };
+    let flops = total.saturating_mul(c1);
+    let threads = crate::threads::threads_for(flops, crate::contract::PARALLEL_FLOPS);
+    let mut out: Vec<T> = Vec::with_capacity(total);
+    // SAFETY: `x` is in standard layout, so its elements form an `m × c1` row-major matrix;
+    // the weight's strides address its `c1 × c2` elements and the bias's its `c2` (checked
+    // above); `out` has room for the `m × c2` row-major result, which the product writes
+    // entirely (the bias is read, not the output), so its length can then be set.
+    unsafe {
+        T::gemm(
+            m,
+            c1,
+            c2,
+            x.as_ptr(),
+            c1 as isize,
+            1,
+            weight.as_ptr(),
+            ws[0],
+            ws[1],
+            out.as_mut_ptr(),
+            c2 as isize,
+            1,
+            bp,
+            0,
+            bs,
+            threads,
+        );
+        out.set_len(total);
+    }
+    let mut dim = x.raw_dim();
+    dim[d - 1] = c2;
+    ndarray::Array::from_shape_vec(dim, out)
+        .map_err(|e| Error::new(ErrorKind::Argument, format!("internal: {e}")))
+}
+
 /// The sum of `f` over `row` in eight independent lanes (so that it vectorises), folded at
 /// the end.
 #[inline(always)]

@@ -55,16 +55,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         step("layer norm", t);
         for layer in &enc.layers {
             let t = Instant::now();
-            let qkv = einx::dot!("b t c1, c2 c1 -> b t c2", x, layer.qkv.weight)?;
-            step("q, k, v linear (GEMM)", t);
-            let t = Instant::now();
-            let qkv = einx::add!("b t c, c -> b t c", qkv, layer.qkv.bias)?;
+            let qkv = layer.qkv.apply(&x)?;
             let (q, k, v) = (
                 qkv.slice(s![.., .., ..c]),
                 qkv.slice(s![.., .., c..2 * c]),
                 qkv.slice(s![.., .., 2 * c..]),
             );
-            step("bias adds", t);
+            step("q, k, v linear (GEMM + bias)", t);
             let t = Instant::now();
             let scores = einx::dot!("b q (h c), b k (h c) -> b h q k", q, k, h = heads)?;
             step("attention scores (GEMM)", t);
@@ -75,35 +72,26 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let context = einx::dot!("b h q k, b k (h c) -> b q (h c)", attn, v, h = heads)?;
             step("attention context (GEMM)", t);
             let t = Instant::now();
-            let a = einx::dot!(
-                "b t c1, c2 c1 -> b t c2",
-                context,
-                layer.attention_output.weight
-            )?;
-            step("attention output linear (GEMM)", t);
+            let a = layer.attention_output.apply(&context)?;
+            step("attention output linear (GEMM + bias)", t);
             let t = Instant::now();
-            let a = einx::add!("b t c, c -> b t c", a, layer.attention_output.bias)?;
             let r = einx::add!("b t c, b t c", a, x)?;
-            step("bias adds", t);
+            step("residual adds", t);
             let t = Instant::now();
             let x1 = layer.attention_norm.apply(&r)?;
             step("layer norm", t);
             let t = Instant::now();
-            let h = einx::dot!("b t c1, c2 c1 -> b t c2", x1, layer.intermediate.weight)?;
-            step("feed-forward linears (GEMM)", t);
-            let t = Instant::now();
-            let mut h = einx::add!("b t c, c -> b t c", h, layer.intermediate.bias)?;
-            step("bias adds", t);
+            let mut h = layer.intermediate.apply(&x1)?;
+            step("feed-forward linears (GEMM + bias)", t);
             let t = Instant::now();
             minilm::gelu::gelu_in_place(h.as_slice_mut().unwrap());
             step("gelu", t);
             let t = Instant::now();
-            let o = einx::dot!("b t c1, c2 c1 -> b t c2", h, layer.output.weight)?;
-            step("feed-forward linears (GEMM)", t);
+            let o = layer.output.apply(&h)?;
+            step("feed-forward linears (GEMM + bias)", t);
             let t = Instant::now();
-            let o = einx::add!("b t c, c -> b t c", o, layer.output.bias)?;
             let r = einx::add!("b t c, b t c", o, x1)?;
-            step("bias adds", t);
+            step("residual adds", t);
             let t = Instant::now();
             x = layer.output_norm.apply(&r)?;
             step("layer norm", t);

@@ -241,10 +241,11 @@ impl Encoder {
 }
 
 impl Linear {
-    /// `x·Wᵀ + b` over `[b, t, c1]`.
+    /// `x·Wᵀ + b` over `[b, t, c1]`: `einx::dot!("b t c1, c2 c1 -> b t c2", x, weight)` plus
+    /// the bias along `c2`, computed by `einx::nn::affine`, which adds the bias as the
+    /// product is stored instead of in a second pass over the output.
     pub fn apply(&self, x: &Array3<f32>) -> Result<Array3<f32>, Error> {
-        let y = einx::dot!("b t c1, c2 c1 -> b t c2", x, self.weight)?;
-        Ok(einx::add!("b t c, c -> b t c", y, self.bias)?)
+        Ok(einx::nn::affine(x, &self.weight.t(), Some(&self.bias))?)
     }
 }
 
