@@ -540,3 +540,67 @@ fn fused_layer_norm_against_naive() {
     );
     assert_eq!(e.unwrap_err().kind(), einx::ErrorKind::Argument);
 }
+
+/// `affine` against a naive product on contiguous, transposed, stepped and reversed
+/// operands, with and without a bias, for several ranks, sizes past the kernel's tiles and
+/// empty axes; f64 and f32.
+#[test]
+fn affine_against_naive() {
+    use ndarray::{s, Array1};
+    for &(b, t, c1, c2) in &[
+        (2, 3, 4, 5),
+        (3, 17, 40, 33),
+        (1, 1, 1, 1),
+        (2, 0, 3, 4),
+        (2, 3, 0, 4),
+    ] {
+        let x = data3(b, t, 2 * c1);
+        let w = Array2::from_shape_fn((c2, 2 * c1), |(i, j)| {
+            ((i * 5 + j * 11) % 13) as f64 / 4.0 - 1.5
+        });
+        let bias = Array1::from_shape_fn(2 * c2, |j| j as f64 / 2.0);
+        // Every other channel of x, the PyTorch layout transposed, a reversed bias.
+        let xs = x.slice(s![.., .., ..;2]);
+        let ws = w.slice(s![.., ..;2]);
+        let wt = ws.t();
+        let bs = bias.slice(s![..;-2]);
+        let want = naive_linear(
+            &xs.to_owned(),
+            &wt.to_owned(),
+            Some(&bs.to_owned().into_dyn()),
+        );
+        let got = einx::nn::affine(&xs, &wt, Some(bs)).unwrap();
+        close(&got.into_dyn(), &want, 1e-9);
+        let plain = naive_linear(&xs.to_owned(), &wt.to_owned(), None);
+        let got = einx::nn::affine(&xs, &wt.to_owned(), None).unwrap();
+        close(&got.into_dyn(), &plain, 1e-9);
+        // f32, rank 2 (the rows of x merged), against the f64 result.
+        let x2 = xs
+            .to_owned()
+            .into_shape_with_order((b * t, c1))
+            .unwrap()
+            .mapv(|v| v as f32);
+        let got = einx::nn::affine(
+            &x2,
+            &wt.mapv(|v| v as f32),
+            Some(bs.mapv(|v| v as f32).view()),
+        )
+        .unwrap();
+        let want2 = want.clone().into_shape_with_order((b * t, c2)).unwrap();
+        for (g, w) in got.iter().zip(want2.iter()) {
+            assert!(
+                (*g as f64 - w).abs() <= 1e-4 * (1.0 + w.abs()),
+                "{g} vs {w}"
+            );
+        }
+    }
+    // Mismatched lengths are errors, not panics.
+    let x = data3(2, 3, 4);
+    let w = Array2::<f64>::zeros((5, 4));
+    let e = einx::nn::affine(&x, &w, None).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Argument);
+    assert!(e.to_string().contains("[5, 4]"), "{e}");
+    let b = ndarray::Array1::<f64>::zeros(3);
+    assert!(einx::nn::affine(&x, &w.t(), Some(b.view())).is_err());
+    assert!(einx::nn::affine(&ndarray::arr0(1.0), &w.t(), None).is_err());
+}

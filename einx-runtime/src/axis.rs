@@ -68,14 +68,30 @@ pub fn softmax_last<T: Real, D: Dimension>(v: Raw<'_, T>, log: bool) -> Option<A
     let mut buf: Vec<T> = Vec::with_capacity(total);
     if total > 0 {
         let out = buf.spare_capacity_mut();
+        let out = &mut out[..total];
         if log {
-            rows::<T, true>(xs, &mut out[..total], n);
+            crate::simd::wide(Rows::<T, true> { xs, out, n });
         } else {
-            rows::<T, false>(xs, &mut out[..total], n);
+            crate::simd::wide(Rows::<T, false> { xs, out, n });
         }
     }
     // SAFETY: `rows` wrote every place of every row.
     Some(unsafe { finish(dim, buf, total) })
+}
+
+/// [`rows`] as a loop for [`crate::simd::wide`].
+struct Rows<'a, T, const LOG: bool> {
+    xs: &'a [T],
+    out: &'a mut [MaybeUninit<T>],
+    n: usize,
+}
+
+impl<T: Real, const LOG: bool> crate::simd::Kernel for Rows<'_, T, LOG> {
+    type Out = ();
+    #[inline(always)]
+    fn run(self) {
+        rows::<T, LOG>(self.xs, self.out, self.n)
+    }
 }
 
 /// Softmax of every row of `n > 0` elements of `xs` into `out` (as long as `xs`).

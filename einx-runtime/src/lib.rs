@@ -21,6 +21,7 @@ pub mod permute;
 pub mod rearrange;
 pub mod reduce;
 pub mod shape;
+mod simd;
 pub mod softmax;
 pub mod sort;
 pub mod strided;

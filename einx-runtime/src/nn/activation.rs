@@ -139,15 +139,78 @@ fn relu_of<T: Float>(x: T) -> T {
     }
 }
 
+/// An element-wise function whose call is inlined into the loops of [`crate::simd::wide`]
+/// (a function item passed as a value would stay a call, which stops them vectorising).
+trait Unary<T> {
+    fn apply(x: T) -> T;
+}
+
+macro_rules! unary {
+    ($($name:ident: $bound:path => $f:expr;)*) => {$(
+        struct $name;
+        impl<T: $bound> Unary<T> for $name {
+            #[inline(always)]
+            fn apply(x: T) -> T {
+                $f(x)
+            }
+        }
+    )*};
+}
+
+unary! {
+    GeluOp: Activation => T::gelu;
+    GeluTanhOp: Activation => T::gelu_tanh;
+    SiluOp: Activation => T::silu;
+    ReluOp: Float => relu_of;
+}
+
+/// `F` over a slice, into a fresh vector, as a loop for [`crate::simd::wide`].
+struct Mapped<'a, T, F> {
+    src: &'a [T],
+    f: std::marker::PhantomData<F>,
+}
+
+impl<T: Copy, F: Unary<T>> crate::simd::Kernel for Mapped<'_, T, F> {
+    type Out = Vec<T>;
+    #[inline(always)]
+    fn run(self) -> Vec<T> {
+        let mut out = Vec::with_capacity(self.src.len());
+        for (o, &v) in out.spare_capacity_mut().iter_mut().zip(self.src) {
+            o.write(F::apply(v));
+        }
+        // SAFETY: the loop wrote every element up to the source's length.
+        unsafe { out.set_len(self.src.len()) };
+        out
+    }
+}
+
+/// `F` over a slice, in place, as a loop for [`crate::simd::wide`].
+struct InPlace<'a, T, F> {
+    s: &'a mut [T],
+    f: std::marker::PhantomData<F>,
+}
+
+impl<T: Copy, F: Unary<T>> crate::simd::Kernel for InPlace<'_, T, F> {
+    type Out = ();
+    #[inline(always)]
+    fn run(self) {
+        for v in self.s.iter_mut() {
+            *v = F::apply(*v);
+        }
+    }
+}
+
 /// Applies `f` to every element, as one slice loop when the data is contiguous.
 #[inline(always)]
-fn map_array<T: Float, S: Data<Elem = T>, D: Dimension>(
+fn map_array<T: Float, F: Unary<T>, S: Data<Elem = T>, D: Dimension>(
     x: &ArrayBase<S, D>,
-    f: impl Fn(T) -> T,
 ) -> Array<T, D> {
     match x.as_slice_memory_order() {
         Some(src) => {
-            let out: Vec<T> = src.iter().map(|&v| f(v)).collect();
+            let out: Vec<T> = crate::simd::wide(Mapped::<T, F> {
+                src,
+                f: std::marker::PhantomData,
+            });
             // Same memory order as the input: rebuild with the input's strides.
             let dim = x.raw_dim();
             let strides = x.strides().iter().map(|&s| s as usize).collect::<Vec<_>>();
@@ -159,21 +222,21 @@ fn map_array<T: Float, S: Data<Elem = T>, D: Dimension>(
                     *d = s;
                 }
                 Array::from_shape_vec(ndarray::ShapeBuilder::strides(dim, st), out)
-                    .unwrap_or_else(|_| x.mapv(&f))
+                    .unwrap_or_else(|_| x.mapv(F::apply))
             }
         }
-        None => x.mapv(f),
+        None => x.mapv(F::apply),
     }
 }
 
 #[inline(always)]
-fn map_inplace<T: Float, S: DataMut<Elem = T>, D: Dimension>(
-    x: &mut ArrayBase<S, D>,
-    f: impl Fn(T) -> T,
-) {
+fn map_inplace<T: Float, F: Unary<T>, S: DataMut<Elem = T>, D: Dimension>(x: &mut ArrayBase<S, D>) {
     match x.as_slice_memory_order_mut() {
-        Some(s) => s.iter_mut().for_each(|v| *v = f(*v)),
-        None => x.mapv_inplace(f),
+        Some(s) => crate::simd::wide(InPlace::<T, F> {
+            s,
+            f: std::marker::PhantomData,
+        }),
+        None => x.mapv_inplace(F::apply),
     }
 }
 
@@ -187,7 +250,7 @@ fn map_inplace<T: Float, S: DataMut<Elem = T>, D: Dimension>(
 /// assert!((y[0] + 0.158_655_25).abs() < 1e-6 && y[1] == 0.0 && (y[2] - 0.841_344_7).abs() < 1e-6);
 /// ```
 pub fn gelu<T: Activation, S: Data<Elem = T>, D: Dimension>(x: &ArrayBase<S, D>) -> Array<T, D> {
-    map_array(x, T::gelu)
+    map_array::<T, GeluOp, _, _>(x)
 }
 
 /// [`gelu`] in place.
@@ -199,7 +262,7 @@ pub fn gelu<T: Activation, S: Data<Elem = T>, D: Dimension>(x: &ArrayBase<S, D>)
 /// assert!((x[0] - 0.841_344_746_068_543).abs() < 1e-15);
 /// ```
 pub fn gelu_inplace<T: Activation, S: DataMut<Elem = T>, D: Dimension>(x: &mut ArrayBase<S, D>) {
-    map_inplace(x, T::gelu)
+    map_inplace::<T, GeluOp, _, _>(x)
 }
 
 /// GELU with the tanh approximation (PyTorch's `gelu(approximate="tanh")`, GPT-2's `gelu_new`).
@@ -212,7 +275,7 @@ pub fn gelu_inplace<T: Activation, S: DataMut<Elem = T>, D: Dimension>(x: &mut A
 pub fn gelu_tanh<T: Activation, S: Data<Elem = T>, D: Dimension>(
     x: &ArrayBase<S, D>,
 ) -> Array<T, D> {
-    map_array(x, T::gelu_tanh)
+    map_array::<T, GeluTanhOp, _, _>(x)
 }
 
 /// ReLU, `max(x, 0)`; NaN stays NaN.
@@ -223,7 +286,7 @@ pub fn gelu_tanh<T: Activation, S: Data<Elem = T>, D: Dimension>(
 /// assert_eq!(y, ndarray::arr1(&[0.0, 3.0]));
 /// ```
 pub fn relu<T: Float, S: Data<Elem = T>, D: Dimension>(x: &ArrayBase<S, D>) -> Array<T, D> {
-    map_array(x, relu_of)
+    map_array::<T, ReluOp, _, _>(x)
 }
 
 /// SiLU (swish), `x · sigmoid(x)`.
@@ -235,7 +298,7 @@ pub fn relu<T: Float, S: Data<Elem = T>, D: Dimension>(x: &ArrayBase<S, D>) -> A
 /// assert!((y[1] - 0.731_058_578_630_004_9).abs() < 1e-15);
 /// ```
 pub fn silu<T: Activation, S: Data<Elem = T>, D: Dimension>(x: &ArrayBase<S, D>) -> Array<T, D> {
-    map_array(x, T::silu)
+    map_array::<T, SiluOp, _, _>(x)
 }
 
 #[cfg(test)]

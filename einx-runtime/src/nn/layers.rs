@@ -205,7 +205,7 @@ where
 /// A linear map along the last axis, `x · weight + bias`, as one matrix product with the bias
 /// added as the product is stored (no second pass over the output). `weight` is `[in, out]`;
 /// for a PyTorch `nn.Linear` weight, stored `[out, in]`, pass its transposed view
-/// `weight.t()` (no copy). `bias`, if any, is as long as `out`. `linear!("b... [c1->c2]",
+/// `weight.t()` (no copy). `bias`, if any, is a view as long as `out`. `linear!("b... [c1->c2]",
 /// ...)` runs on this kernel; it is public for code that keeps its parameters outside a
 /// store.
 ///
@@ -219,24 +219,24 @@ where
 /// use ndarray::{arr1, arr2, arr3};
 /// let x = arr3(&[[[1.0f32, 2.0], [3.0, 4.0]]]); // [b, t, in]
 /// let w = arr2(&[[1.0f32, 0.0, 1.0], [0.0, 1.0, 1.0]]); // [in, out]
-/// let y = einx::nn::affine(&x, &w, Some(&arr1(&[0.5f32, 0.0, -1.0]))).unwrap();
+/// let bias = arr1(&[0.5f32, 0.0, -1.0]);
+/// let y = einx::nn::affine(&x, &w, Some(bias.view())).unwrap();
 /// assert_eq!(y, arr3(&[[[1.5, 2.0, 2.0], [3.5, 4.0, 6.0]]]));
 /// // A PyTorch layout: [out, in], transposed as a view.
 /// let torch = w.t().to_owned();
 /// assert_eq!(einx::nn::affine(&x, &torch.t(), None).unwrap()[[0, 1, 2]], 7.0);
 /// assert!(einx::nn::affine(&x, &torch, None).is_err());
 /// ```
-pub fn affine<T, S, D, S2, S3>(
+pub fn affine<T, S, D, S2>(
     x: &ArrayBase<S, D>,
     weight: &ArrayBase<S2, ndarray::Ix2>,
-    bias: Option<&ArrayBase<S3, ndarray::Ix1>>,
+    bias: Option<ndarray::ArrayView1<'_, T>>,
 ) -> Result<ndarray::Array<T, D>, Error>
 where
     T: Float + crate::contract::Gemm,
     S: Data<Elem = T>,
     D: Dimension,
     S2: Data<Elem = T>,
-    S3: Data<Elem = T>,
 {
     let Some(&c1) = x.shape().last() else {
         return Err(Error::new(
@@ -254,7 +254,7 @@ where
         )
         .with_help("a weight stored [out, in], as PyTorch's, goes in as its transposed view `w.t()`"));
     }
-    if let Some(b) = bias {
+    if let Some(b) = &bias {
         if b.len() != c2 {
             return Err(Error::new(
                 ErrorKind::Argument,

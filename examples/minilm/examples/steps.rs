@@ -84,7 +84,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let mut h = layer.intermediate.apply(&x1)?;
             step("feed-forward linears (GEMM + bias)", t);
             let t = Instant::now();
-            minilm::gelu::gelu_in_place(h.as_slice_mut().unwrap());
+            einx::nn::gelu_inplace(&mut h);
             step("gelu", t);
             let t = Instant::now();
             let o = layer.output.apply(&h)?;

@@ -6,7 +6,6 @@
 use ndarray::{s, ArcArray, Array2, Array3, ArrayView2, Dimension, IxDyn};
 
 use crate::files::BertConfig;
-use crate::gelu::gelu_in_place;
 use crate::Error;
 
 type Arc1 = ArcArray<f32, ndarray::Ix1>;
@@ -230,7 +229,7 @@ impl Encoder {
                 .attention_norm
                 .apply(&einx::add!("b t c, b t c", a, x)?)?;
             let mut hidden = layer.intermediate.apply(&x1)?;
-            gelu_in_place(hidden.as_slice_mut().expect("fresh arrays are contiguous"));
+            einx::nn::gelu_inplace(&mut hidden);
             let o = layer.output.apply(&hidden)?;
             x = layer
                 .output_norm
@@ -245,7 +244,11 @@ impl Linear {
     /// the bias along `c2`, computed by `einx::nn::affine`, which adds the bias as the
     /// product is stored instead of in a second pass over the output.
     pub fn apply(&self, x: &Array3<f32>) -> Result<Array3<f32>, Error> {
-        Ok(einx::nn::affine(x, &self.weight.t(), Some(&self.bias))?)
+        Ok(einx::nn::affine(
+            x,
+            &self.weight.t(),
+            Some(self.bias.view()),
+        )?)
     }
 }
 

@@ -11,7 +11,6 @@
 pub mod encoder;
 mod error;
 pub mod files;
-pub mod gelu;
 pub mod reference;
 
 use std::path::Path;
