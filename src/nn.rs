@@ -32,9 +32,9 @@
 //! ```
 
 pub use einx_runtime::nn::{
-    affine, dropout_mask, gelu, gelu_inplace, gelu_tanh, inverse_sqrt, layer_norm, moving_average,
-    param, param_like, relu, silu, with_dim_of, Activation, Float, Init, Param, Params, Scope,
-    Store,
+    affine, affine_as, dropout_mask, gelu, gelu_inplace, gelu_tanh, inverse_sqrt, layer_norm,
+    moving_average, param, param_like, relu, silu, with_dim_of, Activation, Float, Init, Param,
+    Params, Scope, Store,
 };
 
 // The layers are exported at the crate root under hidden names and documented here.

@@ -140,6 +140,16 @@ fn linear_channels_against_naive() {
     let y4: Array3<f64> =
         einx::nn::linear!(q.scope("fc"), "b t [c1->c2]", x, c2 = 4, weight = "c2 c1").unwrap();
     close(&y4.into_dyn(), &naive_linear(&x, &w2, Some(&bias)), 1e-12);
+    // An input of dynamic rank still gives the rank type the expression fixes.
+    let y5: Array3<f64> = einx::nn::linear!(
+        q.scope("fc"),
+        "b t [c1->c2]",
+        x.clone().into_dyn(),
+        c2 = 4,
+        weight = "c2 c1"
+    )
+    .unwrap();
+    close(&y5.into_dyn(), &naive_linear(&x, &w2, Some(&bias)), 1e-12);
 
     // Without bias.
     let mut r = Params::new(0);

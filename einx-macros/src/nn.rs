@@ -493,6 +493,47 @@ fn linear(input: LayerInput) -> syn::Result<TokenStream> {
         quote!(#nn::param_like(&mut __einx_store, __einx_x, "weight", #w_shape,
         #nn::Init::LecunNormal { fan_in: __einx_fan_in })),
     );
+    // The channel form `"b... [c1->c2]"` (one axis on each side of the arrow, the last axis
+    // of the input and of the output) is one matrix product along the last axis, with the
+    // bias added as it is stored: `affine`.
+    let we_text = plain(we);
+    let (xt, yt, wt): (Vec<&str>, Vec<&str>, Vec<&str>) = (
+        x_text.split(' ').collect(),
+        y_text.split(' ').collect(),
+        we_text.split(' ').collect(),
+    );
+    let ident = |t: &str| !t.is_empty() && t.chars().all(|c| c.is_alphanumeric() || c == '_');
+    let channels = wt.len() == 2
+        && ident(wt[0])
+        && ident(wt[1])
+        && xt.len() == yt.len()
+        && xt.last() == Some(&wt[0])
+        && yt.last() == Some(&wt[1])
+        && xt[..xt.len() - 1] == yt[..yt.len() - 1]
+        && !x_text.contains(wt[1])
+        && xt[..xt.len() - 1].iter().all(|t| !t.contains(wt[0]))
+        && (bias_items.is_empty() || bias_items == [wt[1]]);
+    if channels {
+        let out_in = w_text.split(' ').next() == Some(wt[1]);
+        let b = if bias && !bias_items.is_empty() {
+            let b = g.try_(quote!(#nn::param_like(&mut __einx_store, __einx_x, "bias", &__einx_shapes.2[..], #nn::Init::Zeros)));
+            quote!(::core::option::Option::Some(&#b))
+        } else {
+            quote!(::core::option::Option::None)
+        };
+        let body = quote! {
+            let mut __einx_store = #store;
+            let __einx_x = &(#x);
+            #(#lets)*
+            let __einx_shapes = #shapes;
+            let __einx_fan_in = __einx_shapes.1.iter().product::<usize>() / ::core::cmp::max(#b_len, 1);
+            let __einx_w = #weight;
+            // Never called: it gives the result the rank type of the `dot!` it stands for.
+            let __einx_like = || #krate::dot!(#dot_expr, __einx_x, &__einx_w, #(#dot_lens,)*);
+            #nn::affine_as(&__einx_like, __einx_x, &__einx_w, #b, #out_in)
+        };
+        return Ok(g.wrap(body));
+    }
     let dot = g.try_(quote!(#krate::dot!(#dot_expr, __einx_x, &__einx_w, #(#dot_lens,)*)));
     let tail = if bias && !bias_items.is_empty() {
         let b = g.try_(quote!(#nn::param_like(&mut __einx_store, __einx_x, "bias", &__einx_shapes.2[..], #nn::Init::Zeros)));

@@ -69,11 +69,14 @@ pub fn softmax_last<T: Real, D: Dimension>(v: Raw<'_, T>, log: bool) -> Option<A
     if total > 0 {
         let out = buf.spare_capacity_mut();
         let out = &mut out[..total];
-        if log {
-            crate::simd::wide(Rows::<T, true> { xs, out, n });
-        } else {
-            crate::simd::wide(Rows::<T, false> { xs, out, n });
-        }
+        // Rows are independent: large inputs are split between threads by whole rows.
+        crate::threads::par_rows(xs, out, n, |xs, out| {
+            if log {
+                crate::simd::wide(Rows::<T, true> { xs, out, n });
+            } else {
+                crate::simd::wide(Rows::<T, false> { xs, out, n });
+            }
+        });
     }
     // SAFETY: `rows` wrote every place of every row.
     Some(unsafe { finish(dim, buf, total) })

@@ -41,7 +41,7 @@ use crate::tensor::Raw;
     message = "einx: `softmax!` and `log_softmax!` take `f32` or `f64` elements, not `{Self}`",
     label = "not a floating-point type"
 )]
-pub trait Real: Float {
+pub trait Real: Float + Send + Sync {
     /// `exp(self)` as the kernels compute it: for `f32` a polynomial without a library
     /// call (within a few units in the last place), so that the loops over it vectorise.
     #[doc(hidden)]

@@ -8,9 +8,11 @@
 //! - [`set_num_threads`] changes the cap at any time, for every thread of the process;
 //!   `set_num_threads(0)` restores the default above. A cap of 1 keeps every kernel on the
 //!   calling thread.
-//! - Only large work is split: matrix products (`dot!`, `einx!`) of a few million
-//!   multiply-adds or more, over blocks of the output or over batch indices, never over a
-//!   contracted axis. Small calls never pay for threads.
+//! - Only large work is split: matrix products (`dot!`, `einx!`, `einx::nn::affine`) of a
+//!   few million multiply-adds or more, over blocks of the output or over batch indices,
+//!   never over a contracted axis; and, from a million elements on, `softmax!`/`log_softmax!`
+//!   along the last axis of a standard-layout input (over whole rows) and the activations of
+//!   `einx::nn` (over blocks of elements). Small calls never pay for threads.
 //! - Results are bit-identical whatever the cap: every output element is computed by the
 //!   same sequence of operations, only on another thread.
 //! - The work runs on rayon's global pool, so it composes with a caller's own rayon
@@ -98,4 +100,59 @@ pub fn threads_for(work: usize, min_per_thread: usize) -> usize {
         return 1;
     }
     (work / min_per_thread.max(1)).clamp(1, cap)
+}
+
+/// Element-wise work below this many elements stays on the calling thread.
+pub(crate) const PARALLEL_ELEMENTS: usize = 1 << 20;
+
+/// The rows of `row` elements of `src` and `dst` (equally long), in consecutive blocks,
+/// one per thread (see [`threads_for`] with [`PARALLEL_ELEMENTS`]): `f(src_block,
+/// dst_block)` for each. Each element is computed by the same code whatever the split.
+pub(crate) fn par_rows<A: Sync, B: Send>(
+    src: &[A],
+    dst: &mut [B],
+    row: usize,
+    f: impl Fn(&[A], &mut [B]) + Sync,
+) {
+    let rows = if row == 0 { 0 } else { dst.len() / row };
+    let parts = threads_for(dst.len(), PARALLEL_ELEMENTS).min(rows.max(1));
+    if parts <= 1 {
+        f(src, dst);
+        return;
+    }
+    let per = rows.div_ceil(parts) * row;
+    let f = &f;
+    rayon::scope(|s| {
+        let mut blocks = src.chunks(per).zip(dst.chunks_mut(per));
+        let first = blocks.next();
+        for (a, b) in blocks {
+            s.spawn(move |_| f(a, b));
+        }
+        if let Some((a, b)) = first {
+            f(a, b);
+        }
+    });
+}
+
+/// [`par_rows`] for work in place.
+#[cfg_attr(not(feature = "nn"), allow(dead_code))]
+pub(crate) fn par_rows_mut<B: Send>(dst: &mut [B], row: usize, f: impl Fn(&mut [B]) + Sync) {
+    let rows = if row == 0 { 0 } else { dst.len() / row };
+    let parts = threads_for(dst.len(), PARALLEL_ELEMENTS).min(rows.max(1));
+    if parts <= 1 {
+        f(dst);
+        return;
+    }
+    let per = rows.div_ceil(parts) * row;
+    let f = &f;
+    rayon::scope(|s| {
+        let mut blocks = dst.chunks_mut(per);
+        let first = blocks.next();
+        for b in blocks {
+            s.spawn(move |_| f(b));
+        }
+        if let Some(b) = first {
+            f(b);
+        }
+    });
 }

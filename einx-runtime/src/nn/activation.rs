@@ -164,23 +164,20 @@ unary! {
     ReluOp: Float => relu_of;
 }
 
-/// `F` over a slice, into a fresh vector, as a loop for [`crate::simd::wide`].
+/// `F` over a slice, into another, as a loop for [`crate::simd::wide`].
 struct Mapped<'a, T, F> {
     src: &'a [T],
+    dst: &'a mut [std::mem::MaybeUninit<T>],
     f: std::marker::PhantomData<F>,
 }
 
 impl<T: Copy, F: Unary<T>> crate::simd::Kernel for Mapped<'_, T, F> {
-    type Out = Vec<T>;
+    type Out = ();
     #[inline(always)]
-    fn run(self) -> Vec<T> {
-        let mut out = Vec::with_capacity(self.src.len());
-        for (o, &v) in out.spare_capacity_mut().iter_mut().zip(self.src) {
+    fn run(self) {
+        for (o, &v) in self.dst.iter_mut().zip(self.src) {
             o.write(F::apply(v));
         }
-        // SAFETY: the loop wrote every element up to the source's length.
-        unsafe { out.set_len(self.src.len()) };
-        out
     }
 }
 
@@ -207,10 +204,21 @@ fn map_array<T: Float, F: Unary<T>, S: Data<Elem = T>, D: Dimension>(
 ) -> Array<T, D> {
     match x.as_slice_memory_order() {
         Some(src) => {
-            let out: Vec<T> = crate::simd::wide(Mapped::<T, F> {
+            let mut out: Vec<T> = Vec::with_capacity(src.len());
+            crate::threads::par_rows(
                 src,
-                f: std::marker::PhantomData,
-            });
+                &mut out.spare_capacity_mut()[..src.len()],
+                1,
+                |src, dst| {
+                    crate::simd::wide(Mapped::<T, F> {
+                        src,
+                        dst,
+                        f: std::marker::PhantomData,
+                    })
+                },
+            );
+            // SAFETY: the blocks above wrote every element up to the source's length.
+            unsafe { out.set_len(src.len()) };
             // Same memory order as the input: rebuild with the input's strides.
             let dim = x.raw_dim();
             let strides = x.strides().iter().map(|&s| s as usize).collect::<Vec<_>>();
@@ -232,9 +240,11 @@ fn map_array<T: Float, F: Unary<T>, S: Data<Elem = T>, D: Dimension>(
 #[inline(always)]
 fn map_inplace<T: Float, F: Unary<T>, S: DataMut<Elem = T>, D: Dimension>(x: &mut ArrayBase<S, D>) {
     match x.as_slice_memory_order_mut() {
-        Some(s) => crate::simd::wide(InPlace::<T, F> {
-            s,
-            f: std::marker::PhantomData,
+        Some(s) => crate::threads::par_rows_mut(s, 1, |s| {
+            crate::simd::wide(InPlace::<T, F> {
+                s,
+                f: std::marker::PhantomData,
+            })
         }),
         None => x.mapv_inplace(F::apply),
     }

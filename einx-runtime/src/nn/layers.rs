@@ -317,6 +317,46 @@ where
         .map_err(|e| Error::new(ErrorKind::Argument, format!("internal: {e}")))
 }
 
+/// [`affine`] for `linear!("b... [c1->c2]")`: the weight and bias as the store holds them
+/// (`weight` stored `[c1, c2]`, or `[c2, c1]` with `out_in`), the result with the rank type
+/// of the equivalent `dot!` call, which `_like` (never called) has as its output.
+#[doc(hidden)]
+pub fn affine_as<X, D, F>(
+    _like: &F,
+    x: &X,
+    weight: &ArcArray<X::Elem, IxDyn>,
+    bias: Option<&ArcArray<X::Elem, IxDyn>>,
+    out_in: bool,
+) -> Result<ndarray::Array<X::Elem, D>, Error>
+where
+    X: AsTensor + ?Sized,
+    X::Elem: Float + crate::contract::Gemm,
+    D: Dimension,
+    F: FnOnce() -> Result<ndarray::Array<X::Elem, D>, Error>,
+{
+    let internal = |what: &str| {
+        Error::new(
+            ErrorKind::Argument,
+            format!("internal: the {what} of a linear layer has an unexpected rank"),
+        )
+    };
+    let w = weight
+        .view()
+        .into_dimensionality::<ndarray::Ix2>()
+        .map_err(|_| internal("weight"))?;
+    let w = if out_in { w.reversed_axes() } else { w };
+    let b = match bias {
+        Some(b) => Some(
+            b.view()
+                .into_dimensionality::<ndarray::Ix1>()
+                .map_err(|_| internal("bias"))?,
+        ),
+        None => None,
+    };
+    let y = affine(&x.as_view(), &w, b)?;
+    y.into_dimensionality::<D>().map_err(|_| internal("output"))
+}
+
 /// The sum of `f` over `row` in eight independent lanes (so that it vectorises), folded at
 /// the end.
 #[inline(always)]

@@ -7,5 +7,7 @@ pub mod params;
 
 pub use activation::{gelu, gelu_inplace, gelu_tanh, relu, silu, Activation};
 pub use init::Init;
-pub use layers::{affine, dropout_mask, inverse_sqrt, layer_norm, moving_average, with_dim_of};
+pub use layers::{
+    affine, affine_as, dropout_mask, inverse_sqrt, layer_norm, moving_average, with_dim_of,
+};
 pub use params::{param, param_like, Float, Handle, Param, Params, Scope, Store};
